@@ -1,0 +1,46 @@
+from rest_framework import serializers
+
+from mlops_portal.api.base import StrictInputSerializer
+
+
+class AuditEventOutputSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_username")
+    action = serializers.CharField()
+    target_type = serializers.CharField()
+    target_id = serializers.CharField()
+    target_label = serializers.CharField()
+    changes = serializers.DictField()
+    request_id = serializers.CharField()
+    ip = serializers.CharField(allow_null=True)
+    user_agent = serializers.CharField()
+    prev_hash = serializers.CharField()
+    hash = serializers.CharField()
+
+
+class ChainReportOutputSerializer(serializers.Serializer):
+    intact = serializers.BooleanField()
+    checked = serializers.IntegerField()
+    first_bad_sequence = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField()
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token_key = serializers.CharField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class TokenCreatedOutputSerializer(TokenOutputSerializer):
+    token = serializers.CharField(help_text="Shown once; only its hash is stored.")
+
+
+class TokenCreateInputSerializer(StrictInputSerializer):
+    pass
+
+
+class MeOutputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    email = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,114 @@
+"""Governance REST API: the audit log, the chain check, the caller's own API tokens."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance import audit, selectors, services
+from governance.api import serializers as s
+from governance.audit import AuditEvent
+from governance.roles import Action, user_roles
+from mlops_portal.api.base import PortalApiMixin
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    action = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+    actor = django_filters.CharFilter(field_name="actor_username")
+    target_type = django_filters.CharFilter()
+    target_id = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = []
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.AuditEventOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=s.AuditEventOutputSerializer),
+    verify=extend_schema(responses=s.ChainReportOutputSerializer),
+)
+class AuditEventApi(
+    PortalApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The append-only audit trail (approvers, risk officers, admins)."""
+
+    serializer_class = s.AuditEventOutputSerializer
+    lookup_field = "sequence"
+    lookup_value_regex = r"[0-9]+"
+    filterset_class = AuditEventFilter
+    search_fields = ["action", "actor_username", "target_label"]
+    ordering_fields = ["sequence", "occurred_at"]
+    required_actions = {
+        "list": Action.AUDIT_VIEW,
+        "retrieve": Action.AUDIT_VIEW,
+        "verify": Action.AUDIT_VIEW,
+    }
+
+    def get_queryset(self):
+        return selectors.audit_event_list(user=self.request.user)
+
+    @action(detail=False, methods=["get"])
+    def verify(self, request):
+        report = audit.verify()
+        return Response(
+            {
+                "intact": report.intact,
+                "checked": report.checked,
+                "first_bad_sequence": report.first_bad_sequence,
+                "problem": report.problem,
+            }
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.TokenOutputSerializer(many=True)),
+    create=extend_schema(request=None, responses={201: s.TokenCreatedOutputSerializer}),
+    destroy=extend_schema(responses={204: None}),
+)
+class ApiTokenApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own API tokens: list, create (the token is shown once), revoke."""
+
+    serializer_class = s.TokenOutputSerializer
+    lookup_field = "token_key"
+    lookup_value_regex = r"[A-Za-z0-9]+"
+    filter_backends = []
+    required_actions = {
+        "list": Action.TOKEN_MANAGE_OWN,
+        "create": Action.TOKEN_MANAGE_OWN,
+        "destroy": Action.TOKEN_MANAGE_OWN,
+    }
+
+    def get_queryset(self):
+        return selectors.api_token_list(user=self.request.user)
+
+    def create(self, request):
+        instance, token = services.api_token_create(user=request.user, actor=request.user)
+        body = s.TokenOutputSerializer(instance).data | {"token": token}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, token_key=None):
+        services.api_token_revoke(user=request.user, token_key=token_key, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(PortalApiMixin, APIView):
+    """Who the caller is and which roles they hold."""
+
+    required_actions = {"get": Action.TOKEN_MANAGE_OWN}
+
+    @extend_schema(responses=s.MeOutputSerializer)
+    def get(self, request):
+        return Response(
+            {
+                "username": request.user.get_username(),
+                "email": request.user.email,
+                "roles": sorted(user_roles(request.user)),
+            }
+        )

@@ -1,0 +1,140 @@
+"""Who may do what: the one place that decides.
+
+Roles are Django groups (created by a data migration). API permissions, HTML views, templates
+(to hide buttons) and tests all ask :func:`may` / :func:`require`; nothing else checks roles.
+Superusers hold every role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from mlops_portal.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    DATA_SCIENTIST = "data_scientist"
+    APPROVER = "approver"
+    RISK_OFFICER = "risk_officer"
+    ADMIN = "admin"
+
+
+ROLE_DESCRIPTIONS = {
+    Role.VIEWER: "Reads everything except the audit log.",
+    Role.DATA_SCIENTIST: "Registers models, versions and datasets; edits what they own; "
+    "configures monitoring; requests promotions.",
+    Role.APPROVER: "Reads everything, decides promotion requests, reads the audit log.",
+    Role.RISK_OFFICER: "Reads everything, decides promotion requests, reads the audit log.",
+    Role.ADMIN: "Everything, including stage changes and user administration.",
+}
+
+READERS = frozenset(Role)
+AUDITORS = frozenset({Role.APPROVER, Role.RISK_OFFICER, Role.ADMIN})
+AUTHORS = frozenset({Role.DATA_SCIENTIST, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+
+class Action(StrEnum):
+    MODEL_VIEW = "registry.model.view"
+    MODEL_CREATE = "registry.model.create"
+    MODEL_EDIT = "registry.model.edit"
+    VERSION_CREATE = "registry.version.create"
+    VERSION_EDIT = "registry.version.edit"
+    VERSION_STAGE_CHANGE = "registry.version.stage_change"
+    DATASET_CREATE = "registry.dataset.create"
+    DATASET_EDIT = "registry.dataset.edit"
+    AUDIT_VIEW = "governance.audit.view"
+    TOKEN_MANAGE_OWN = "governance.token.manage_own"
+    MONITOR_VIEW = "monitoring.monitor.view"
+    MONITOR_CONFIGURE = "monitoring.monitor.configure"
+    DATA_INGEST = "monitoring.data.ingest"
+    METRICS_VIEW = "monitoring.metrics.view"
+
+
+# Which roles may attempt an action at all.
+MATRIX: dict[Action, frozenset[Role]] = {
+    Action.MODEL_VIEW: READERS,
+    Action.MODEL_CREATE: AUTHORS,
+    Action.MODEL_EDIT: AUTHORS,
+    Action.VERSION_CREATE: AUTHORS,
+    Action.VERSION_EDIT: AUTHORS,
+    Action.VERSION_STAGE_CHANGE: ADMINS,
+    Action.DATASET_CREATE: AUTHORS,
+    Action.DATASET_EDIT: AUTHORS,
+    Action.AUDIT_VIEW: AUDITORS,
+    Action.TOKEN_MANAGE_OWN: READERS,
+    Action.MONITOR_VIEW: READERS,
+    Action.MONITOR_CONFIGURE: AUTHORS,
+    Action.DATA_INGEST: AUTHORS,
+    Action.METRICS_VIEW: ADMINS,
+}
+
+# Actions on an object that a data scientist may take only on what they own.
+OWNERSHIP_REQUIRED = frozenset(
+    {
+        Action.MODEL_EDIT,
+        Action.VERSION_CREATE,
+        Action.VERSION_EDIT,
+        Action.DATASET_EDIT,
+        Action.MONITOR_CONFIGURE,
+        Action.DATA_INGEST,
+    }
+)
+
+
+def user_roles(user) -> frozenset[Role]:
+    """The user's roles, read once per request object (one query) and cached on it."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_portal_roles", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        roles = frozenset(Role)
+    else:
+        names = set(user.groups.values_list("name", flat=True))
+        roles = frozenset(role for role in Role if role.value in names)
+    user._portal_roles = roles
+    user._portal_group_ids = None
+    return roles
+
+
+def _group_ids(user) -> frozenset[int]:
+    cached = getattr(user, "_portal_group_ids", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("id", flat=True))
+        user._portal_group_ids = cached
+    return cached
+
+
+def owns(user, obj) -> bool:
+    """Ownership: the user created the object, or belongs to its owner group.
+
+    Objects take part by exposing ``created_by_id`` and optionally ``owner_group_id``; objects
+    owned through a parent (a version through its model) expose ``ownership_root``.
+    """
+    root = getattr(obj, "ownership_root", obj)
+    if getattr(root, "created_by_id", None) == user.pk:
+        return True
+    group_id = getattr(root, "owner_group_id", None)
+    return group_id is not None and group_id in _group_ids(user)
+
+
+def may(user, action: Action | str, obj=None) -> bool:
+    action = Action(action)
+    roles = user_roles(user)
+    allowed = MATRIX[action]
+    if not roles & allowed:
+        return False
+    if Role.ADMIN in roles:
+        return True
+    if obj is not None and action in OWNERSHIP_REQUIRED:
+        return owns(user, obj)
+    return True
+
+
+def require(user, action: Action | str, obj=None) -> None:
+    """Raise the project's PermissionDenied (403) unless :func:`may` allows it."""
+    if not may(user, action, obj):
+        raise PermissionDenied(f"Your role does not allow {Action(action).value}.")

@@ -1,0 +1,46 @@
+"""Portal-wide pages: the fleet overview and the error pages."""
+
+from django.shortcuts import render
+
+from governance.roles import Action, may
+from governance.selectors import audit_event_list
+from registry.selectors import model_list
+
+
+def overview(request):
+    models = (
+        list(model_list(user=request.user)[:200]) if may(request.user, Action.MODEL_VIEW) else []
+    )
+    recent_events = (
+        list(audit_event_list(user=request.user)[:10])
+        if may(request.user, Action.AUDIT_VIEW)
+        else None
+    )
+    context = {
+        "models": models,
+        "production_count": sum(1 for m in models if m.production_version),
+        "version_count": sum(m.version_count for m in models),
+        "recent_events": recent_events,
+    }
+    return render(request, "overview.html", context)
+
+
+def _error(request, status: int, code: str, message: str):
+    return render(
+        request,
+        "error.html",
+        {"error": {"code": code, "message": message, "field": None}},
+        status=status,
+    )
+
+
+def error_403(request, exception=None):
+    return _error(request, 403, "permission_denied", "You do not have permission to see this.")
+
+
+def error_404(request, exception=None):
+    return _error(request, 404, "not_found", "There is nothing at this address.")
+
+
+def error_500(request):
+    return _error(request, 500, "server_error", "Something went wrong on our side.")

@@ -1,0 +1,235 @@
+"""Registry REST API: thin views that validate, call one service or selector, serialize."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from governance.roles import Action
+from mlops_portal.api.base import PortalApiMixin
+from registry import selectors, services
+from registry.api import serializers as s
+from registry.models import RiskTier, Stage, TaskType
+
+
+class ModelFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    owner = django_filters.CharFilter(field_name="owner_group__name")
+    tag = django_filters.CharFilter(field_name="tags__name")
+    task_type = django_filters.ChoiceFilter(choices=TaskType.choices)
+    risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices)
+    stage = django_filters.ChoiceFilter(
+        choices=Stage.choices, field_name="versions__stage", distinct=True
+    )
+
+
+class VersionFilter(django_filters.FilterSet):
+    model = django_filters.CharFilter(field_name="model__name")
+    stage = django_filters.ChoiceFilter(choices=Stage.choices)
+    owner = django_filters.CharFilter(field_name="model__owner_group__name")
+    tag = django_filters.CharFilter(field_name="model__tags__name", distinct=True)
+
+
+class DatasetFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(field_name="name")
+    owner = django_filters.CharFilter(field_name="owner_group__name")
+
+
+DEPTH = OpenApiParameter("depth", int, description="Hops to follow each way (1-50, default 10).")
+
+
+def _depth(request) -> int:
+    try:
+        return max(1, min(50, int(request.query_params.get("depth", 10))))
+    except ValueError:
+        return 10
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.ModelOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=s.ModelOutputSerializer),
+    create=extend_schema(
+        request=s.ModelCreateInputSerializer, responses={201: s.ModelOutputSerializer}
+    ),
+    partial_update=extend_schema(
+        request=s.ModelUpdateInputSerializer, responses=s.ModelOutputSerializer
+    ),
+)
+class ModelApi(
+    PortalApiMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Registered models, looked up by name."""
+
+    lookup_field = "name"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    serializer_class = s.ModelOutputSerializer
+    filterset_class = ModelFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at", "updated_at", "risk_tier"]
+    required_actions = {
+        "list": Action.MODEL_VIEW,
+        "retrieve": Action.MODEL_VIEW,
+        "create": Action.MODEL_CREATE,
+        "partial_update": Action.MODEL_EDIT,
+    }
+
+    def get_queryset(self):
+        return selectors.model_list(user=self.request.user)
+
+    def create(self, request):
+        data = s.ModelCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        model = services.model_create(actor=request.user, **data.validated_data)
+        model = selectors.model_get(user=request.user, name=model.name)
+        return Response(s.ModelOutputSerializer(model).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, name=None):
+        model = self.get_object()
+        data = s.ModelUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.model_update(actor=request.user, model=model, **data.validated_data)
+        model = selectors.model_get(user=request.user, name=model.name)
+        return Response(s.ModelOutputSerializer(model).data)
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.VersionOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=s.VersionOutputSerializer),
+    create=extend_schema(
+        request=s.VersionCreateInputSerializer, responses={201: s.VersionOutputSerializer}
+    ),
+    partial_update=extend_schema(
+        request=s.VersionUpdateInputSerializer, responses=s.VersionOutputSerializer
+    ),
+    stage=extend_schema(request=s.StageChangeInputSerializer, responses=s.VersionOutputSerializer),
+    lineage=extend_schema(parameters=[DEPTH], responses=s.LineageOutputSerializer),
+)
+class ModelVersionApi(
+    PortalApiMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Model versions with their lineage; stage changes go through ``/stage/``."""
+
+    serializer_class = s.VersionOutputSerializer
+    lookup_value_regex = r"[0-9]+"
+    filterset_class = VersionFilter
+    search_fields = ["model__name", "description", "run_id"]
+    ordering_fields = ["created_at", "version", "stage"]
+    required_actions = {
+        "list": Action.MODEL_VIEW,
+        "retrieve": Action.MODEL_VIEW,
+        "lineage": Action.MODEL_VIEW,
+        "create": Action.VERSION_CREATE,
+        "partial_update": Action.VERSION_EDIT,
+        "stage": Action.VERSION_STAGE_CHANGE,
+    }
+
+    def get_queryset(self):
+        return selectors.version_list(user=self.request.user)
+
+    def _output(self, version):
+        version = selectors.version_get_by_id(user=self.request.user, pk=version.pk)
+        return s.VersionOutputSerializer(version).data
+
+    def create(self, request):
+        data = s.VersionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.model_version_create(actor=request.user, **data.validated_data)
+        return Response(self._output(version), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        version = self.get_object()
+        data = s.VersionUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.model_version_update(
+            actor=request.user, version=version, **data.validated_data
+        )
+        return Response(self._output(version))
+
+    @action(detail=True, methods=["post"])
+    def stage(self, request, pk=None):
+        version = self.get_object()
+        data = s.StageChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.model_version_stage_set(
+            actor=request.user, version=version, **data.validated_data
+        )
+        return Response(self._output(version))
+
+    @action(detail=True, methods=["get"])
+    def lineage(self, request, pk=None):
+        graph = selectors.lineage_graph(
+            user=request.user, root=self.get_object(), depth=_depth(request)
+        )
+        return Response(graph.as_dict())
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.DatasetOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=s.DatasetOutputSerializer),
+    create=extend_schema(
+        request=s.DatasetCreateInputSerializer, responses={201: s.DatasetOutputSerializer}
+    ),
+    partial_update=extend_schema(
+        request=s.DatasetUpdateInputSerializer, responses=s.DatasetOutputSerializer
+    ),
+    lineage=extend_schema(parameters=[DEPTH], responses=s.LineageOutputSerializer),
+)
+class DatasetVersionApi(
+    PortalApiMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Dataset versions (training, validation, reference data) and their lineage."""
+
+    serializer_class = s.DatasetOutputSerializer
+    lookup_value_regex = r"[0-9]+"
+    filterset_class = DatasetFilter
+    search_fields = ["name", "version", "description"]
+    ordering_fields = ["name", "created_at"]
+    required_actions = {
+        "list": Action.MODEL_VIEW,
+        "retrieve": Action.MODEL_VIEW,
+        "lineage": Action.MODEL_VIEW,
+        "create": Action.DATASET_CREATE,
+        "partial_update": Action.DATASET_EDIT,
+    }
+
+    def get_queryset(self):
+        return selectors.dataset_list(user=self.request.user)
+
+    def _output(self, dataset):
+        return s.DatasetOutputSerializer(
+            selectors.dataset_get(user=self.request.user, pk=dataset.pk)
+        ).data
+
+    def create(self, request):
+        data = s.DatasetCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dataset = services.dataset_version_create(actor=request.user, **data.validated_data)
+        return Response(self._output(dataset), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        dataset = self.get_object()
+        data = s.DatasetUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dataset = services.dataset_version_update(
+            actor=request.user, dataset=dataset, **data.validated_data
+        )
+        return Response(self._output(dataset))
+
+    @action(detail=True, methods=["get"])
+    def lineage(self, request, pk=None):
+        graph = selectors.lineage_graph(
+            user=request.user, root=self.get_object(), depth=_depth(request)
+        )
+        return Response(graph.as_dict())

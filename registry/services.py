@@ -1,0 +1,482 @@
+"""Registry writes. Each validates, writes in one transaction and records its audit event.
+
+``model_version_stage_set`` is the only code that sets a version's stage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from governance import audit
+from governance.roles import Action, require
+from mlops_portal.errors import Conflict, ValidationFailed, validation_failed_from_django
+from registry.models import (
+    DatasetVersion,
+    ModelVersion,
+    RegisteredModel,
+    Stage,
+    Tag,
+)
+
+SIGNATURE_TYPES = ("float", "integer", "string", "boolean", "category", "datetime")
+MODEL_FIELDS = ("name", "description", "owner_group", "task_type", "risk_tier")
+VERSION_FIELDS = (
+    "description",
+    "artifact_uri",
+    "artifact_sha256",
+    "framework",
+    "signature",
+    "params",
+    "metrics",
+    "code_repository",
+    "code_commit",
+    "run_id",
+)
+DATASET_FIELDS = ("uri", "sha256", "row_count", "schema", "description", "owner_group")
+
+
+# --- snapshots for the audit diff ------------------------------------------------------------
+
+
+def model_snapshot(model: RegisteredModel) -> dict:
+    return {
+        "name": model.name,
+        "description": model.description,
+        "owner_group": model.owner_group.name if model.owner_group_id else None,
+        "task_type": model.task_type,
+        "risk_tier": model.risk_tier,
+        "tags": sorted(tag.name for tag in model.tags.all()) if model.pk else [],
+    }
+
+
+def version_snapshot(version: ModelVersion) -> dict:
+    snapshot = {field: getattr(version, field) for field in VERSION_FIELDS}
+    snapshot.update(
+        model=version.model.name,
+        version=version.version,
+        stage=version.stage,
+        parent=version.parent_id,
+        trained_on=sorted(version.trained_on.values_list("pk", flat=True)),
+        evaluated_on=sorted(version.evaluated_on.values_list("pk", flat=True)),
+    )
+    return snapshot
+
+
+def dataset_snapshot(dataset: DatasetVersion) -> dict:
+    snapshot = {
+        field: getattr(dataset, field) for field in DATASET_FIELDS if field != "owner_group"
+    }
+    snapshot.update(
+        name=dataset.name,
+        version=dataset.version,
+        owner_group=dataset.owner_group.name if dataset.owner_group_id else None,
+        derived_from=sorted(dataset.derived_from.values_list("pk", flat=True)),
+    )
+    return snapshot
+
+
+# --- validation helpers ----------------------------------------------------------------------
+
+
+def _full_clean(instance, *, exclude: Iterable[str] = ()) -> None:
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        raise validation_failed_from_django(exc) from exc
+
+
+def _validate_columns(value, *, field: str) -> None:
+    if not isinstance(value, list):
+        raise ValidationFailed(f"{field}: must be a list of {{name, type}} objects.", field=field)
+    seen = set()
+    for index, column in enumerate(value):
+        where = f"{field}[{index}]"
+        if not isinstance(column, dict) or set(column) - {"name", "type", "description"}:
+            raise ValidationFailed(
+                f"{where}: must be an object with 'name' and 'type' only.", field=where
+            )
+        name, kind = column.get("name"), column.get("type")
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationFailed(f"{where}.name: must be a non-empty string.", field=where)
+        if kind not in SIGNATURE_TYPES:
+            raise ValidationFailed(
+                f"{where}.type: {kind!r} is not one of {', '.join(SIGNATURE_TYPES)}.", field=where
+            )
+        if name in seen:
+            raise ValidationFailed(f"{where}.name: duplicate column {name!r}.", field=where)
+        seen.add(name)
+
+
+def validate_signature(signature) -> None:
+    if not isinstance(signature, dict) or set(signature) - {"inputs", "outputs"}:
+        raise ValidationFailed(
+            "signature: must be an object with 'inputs' and 'outputs' lists.", field="signature"
+        )
+    for part in ("inputs", "outputs"):
+        _validate_columns(signature.get(part, []), field=f"signature.{part}")
+
+
+def validate_metrics(metrics) -> None:
+    if not isinstance(metrics, dict):
+        raise ValidationFailed("metrics: must be an object of name → number.", field="metrics")
+    for name, value in metrics.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValidationFailed(
+                f"metrics.{name}: must be a finite number, got {value!r}.", field=f"metrics.{name}"
+            )
+
+
+def validate_params(params) -> None:
+    if not isinstance(params, dict):
+        raise ValidationFailed("params: must be an object of name → value.", field="params")
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    tags = []
+    for name in sorted(set(names)):
+        tag = Tag(name=name)
+        try:
+            tag.clean_fields()
+        except ValidationError as exc:
+            raise ValidationFailed(f"tags: {name!r} is not a valid tag.", field="tags") from exc
+        tags.append(Tag.objects.get_or_create(name=name)[0])
+    return tags
+
+
+def _check_no_version_cycle(version: ModelVersion, parent: ModelVersion | None) -> None:
+    seen = {version.pk}
+    node = parent
+    while node is not None:
+        if node.pk in seen:
+            raise ValidationFailed(
+                f"parent: v{parent.version} of {parent.model.name} descends from this version; "
+                "lineage cannot form a cycle.",
+                field="parent",
+            )
+        seen.add(node.pk)
+        node = node.parent
+
+
+def _check_no_dataset_cycle(dataset: DatasetVersion, sources: Iterable[DatasetVersion]) -> None:
+    """A dataset may not derive (directly or not) from itself."""
+    frontier = {source.pk for source in sources}
+    seen: set[int] = set()
+    while frontier:
+        if dataset.pk in frontier:
+            raise ValidationFailed(
+                f"derived_from: {dataset} would derive from itself; lineage cannot form a cycle.",
+                field="derived_from",
+            )
+        seen |= frontier
+        frontier = (
+            set(
+                DatasetVersion.derived_from.through.objects.filter(
+                    from_datasetversion_id__in=frontier
+                ).values_list("to_datasetversion_id", flat=True)
+            )
+            - seen
+        )
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+def model_create(
+    *,
+    actor,
+    name: str,
+    description: str = "",
+    owner_group=None,
+    task_type: str = "classification",
+    risk_tier: str = "medium",
+    tags: Iterable[str] = (),
+) -> RegisteredModel:
+    require(actor, Action.MODEL_CREATE)
+    model = RegisteredModel(
+        name=name,
+        description=description,
+        owner_group=owner_group,
+        task_type=task_type,
+        risk_tier=risk_tier,
+        created_by=actor,
+    )
+    _full_clean(model)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                model.save()
+        except IntegrityError as exc:
+            raise Conflict(f"name: a model named {name!r} already exists.", field="name") from exc
+        model.tags.set(_tags(tags))
+        audit.record(
+            action="registry.model.created",
+            actor=actor,
+            target=model,
+            changes=audit.created(model_snapshot(model)),
+        )
+    return model
+
+
+def model_update(*, actor, model: RegisteredModel, **fields) -> RegisteredModel:
+    require(actor, Action.MODEL_EDIT, model)
+    unknown = set(fields) - set(MODEL_FIELDS) - {"tags"}
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationFailed(f"{field}: cannot be changed.", field=field)
+    with transaction.atomic():
+        model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        before = model_snapshot(model)
+        tags = fields.pop("tags", None)
+        for field, value in fields.items():
+            setattr(model, field, value)
+        _full_clean(model, exclude=["name"] if "name" not in fields else [])
+        try:
+            with transaction.atomic():
+                model.save()
+        except IntegrityError as exc:
+            raise Conflict(
+                f"name: a model named {model.name!r} already exists.", field="name"
+            ) from exc
+        if tags is not None:
+            model.tags.set(_tags(tags))
+        changes = audit.diff(before, model_snapshot(model))
+        if changes:
+            audit.record(
+                action="registry.model.updated", actor=actor, target=model, changes=changes
+            )
+    return model
+
+
+# --- versions --------------------------------------------------------------------------------
+
+
+def model_version_create(
+    *,
+    actor,
+    model: RegisteredModel,
+    trained_on: Iterable[DatasetVersion] = (),
+    evaluated_on: Iterable[DatasetVersion] = (),
+    parent: ModelVersion | None = None,
+    **fields,
+) -> ModelVersion:
+    """Register a new version; its number is the model's next, safe under concurrent calls."""
+    require(actor, Action.VERSION_CREATE, model)
+    unknown = set(fields) - set(VERSION_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationFailed(f"{field}: unknown field.", field=field)
+    validate_signature(fields.get("signature", {}))
+    validate_metrics(fields.get("metrics", {}))
+    validate_params(fields.get("params", {}))
+    with transaction.atomic():
+        # The row lock on the model serializes version numbering per model (PostgreSQL);
+        # SQLite transactions start IMMEDIATE and already hold the database write lock.
+        model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        latest = model.versions.aggregate(latest=Max("version"))["latest"] or 0
+        version = ModelVersion(
+            model=model, version=latest + 1, parent=parent, created_by=actor, **fields
+        )
+        _full_clean(version, exclude=["model"])
+        version.save()
+        version.trained_on.set(list(trained_on))
+        version.evaluated_on.set(list(evaluated_on))
+        audit.record(
+            action="registry.model_version.created",
+            actor=actor,
+            target=version,
+            changes=audit.created(version_snapshot(version)),
+        )
+    return version
+
+
+_UNSET = object()
+
+
+def model_version_update(
+    *,
+    actor,
+    version: ModelVersion,
+    trained_on=_UNSET,
+    evaluated_on=_UNSET,
+    parent=_UNSET,
+    **fields,
+) -> ModelVersion:
+    require(actor, Action.VERSION_EDIT, version)
+    unknown = set(fields) - set(VERSION_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationFailed(f"{field}: cannot be changed.", field=field)
+    if "signature" in fields:
+        validate_signature(fields["signature"])
+    if "metrics" in fields:
+        validate_metrics(fields["metrics"])
+    if "params" in fields:
+        validate_params(fields["params"])
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+        )
+        before = version_snapshot(version)
+        for field, value in fields.items():
+            setattr(version, field, value)
+        if parent is not _UNSET:
+            if parent is not None:
+                _check_no_version_cycle(version, parent)
+            version.parent = parent
+        _full_clean(version, exclude=["model"])
+        version.save()
+        if trained_on is not _UNSET:
+            version.trained_on.set(list(trained_on))
+        if evaluated_on is not _UNSET:
+            version.evaluated_on.set(list(evaluated_on))
+        changes = audit.diff(before, version_snapshot(version))
+        if changes:
+            audit.record(
+                action="registry.model_version.updated",
+                actor=actor,
+                target=version,
+                changes=changes,
+            )
+    return version
+
+
+def model_version_stage_set(
+    *,
+    actor,
+    version: ModelVersion,
+    stage: str,
+    archive_existing: bool = False,
+    comment: str = "",
+) -> ModelVersion:
+    """The only code that moves a version between stages.
+
+    A model has at most one Production version: promoting another one is refused unless
+    ``archive_existing`` moves the current one to Archived in the same transaction.
+    """
+    require(actor, Action.VERSION_STAGE_CHANGE, version)
+    if stage not in Stage.values:
+        raise ValidationFailed(
+            f"stage: {stage!r} is not one of {', '.join(Stage.values)}.", field="stage"
+        )
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+        )
+        if version.stage == stage:
+            raise ValidationFailed(f"stage: {version} is already in {stage}.", field="stage")
+        if stage == Stage.PRODUCTION:
+            current = (
+                ModelVersion.objects.select_for_update()
+                .filter(model_id=version.model_id, stage=Stage.PRODUCTION)
+                .exclude(pk=version.pk)
+                .first()
+            )
+            if current is not None and not archive_existing:
+                raise Conflict(
+                    f"stage: {version.model.name} already has a Production version "
+                    f"(v{current.version}); archive it first or pass archive_existing.",
+                    field="stage",
+                )
+            if current is not None:
+                _stage_write(actor, current, Stage.ARCHIVED, comment="archived by promotion")
+        _stage_write(actor, version, stage, comment=comment)
+    return version
+
+
+def _stage_write(actor, version: ModelVersion, stage: str, *, comment: str) -> None:
+    before = version.stage
+    version.stage = stage
+    version.stage_changed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            version.save(update_fields=["stage", "stage_changed_at"])
+    except IntegrityError as exc:
+        raise Conflict(
+            f"stage: {version.model.name} already has a Production version.", field="stage"
+        ) from exc
+    audit.record(
+        action="registry.model_version.stage_changed",
+        actor=actor,
+        target=version,
+        changes={"stage": {"before": before, "after": stage}, "comment": comment},
+    )
+
+
+# --- datasets --------------------------------------------------------------------------------
+
+
+def dataset_version_create(
+    *,
+    actor,
+    name: str,
+    version: str,
+    derived_from: Iterable[DatasetVersion] = (),
+    **fields,
+) -> DatasetVersion:
+    require(actor, Action.DATASET_CREATE)
+    unknown = set(fields) - set(DATASET_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationFailed(f"{field}: unknown field.", field=field)
+    if "schema" in fields:
+        _validate_columns(fields["schema"], field="schema")
+    dataset = DatasetVersion(name=name, version=version, created_by=actor, **fields)
+    _full_clean(dataset)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                dataset.save()
+        except IntegrityError as exc:
+            raise Conflict(
+                f"version: dataset {name!r} already has a version {version!r}.", field="version"
+            ) from exc
+        dataset.derived_from.set(list(derived_from))
+        audit.record(
+            action="registry.dataset_version.created",
+            actor=actor,
+            target=dataset,
+            changes=audit.created(dataset_snapshot(dataset)),
+        )
+    return dataset
+
+
+def dataset_version_update(
+    *, actor, dataset: DatasetVersion, derived_from=_UNSET, **fields
+) -> DatasetVersion:
+    require(actor, Action.DATASET_EDIT, dataset)
+    unknown = set(fields) - set(DATASET_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationFailed(f"{field}: cannot be changed.", field=field)
+    if "schema" in fields:
+        _validate_columns(fields["schema"], field="schema")
+    with transaction.atomic():
+        dataset = DatasetVersion.objects.select_for_update().get(pk=dataset.pk)
+        before = dataset_snapshot(dataset)
+        for field, value in fields.items():
+            setattr(dataset, field, value)
+        _full_clean(dataset)
+        dataset.save()
+        if derived_from is not _UNSET:
+            sources = list(derived_from)
+            _check_no_dataset_cycle(dataset, sources)
+            dataset.derived_from.set(sources)
+        changes = audit.diff(before, dataset_snapshot(dataset))
+        if changes:
+            audit.record(
+                action="registry.dataset_version.updated",
+                actor=actor,
+                target=dataset,
+                changes=changes,
+            )
+    return dataset
