@@ -46,14 +46,17 @@ class Action(StrEnum):
     DATASET_EDIT = "registry.dataset.edit"
     AUDIT_VIEW = "governance.audit.view"
     TOKEN_MANAGE_OWN = "governance.token.manage_own"
+    TOKEN_REVOKE_OWN = "governance.token.revoke_own"
     MONITOR_VIEW = "monitoring.monitor.view"
     MONITOR_CONFIGURE = "monitoring.monitor.configure"
     DATA_INGEST = "monitoring.data.ingest"
     METRICS_VIEW = "monitoring.metrics.view"
 
 
-# Which roles may attempt an action at all.
-MATRIX: dict[Action, frozenset[Role]] = {
+# Which roles may attempt an action at all. ``ANY_USER``: every signed-in user, even with no role
+# (revoking your own token must always work, e.g. after your roles were taken away).
+ANY_USER = None
+MATRIX: dict[Action, frozenset[Role] | None] = {
     Action.MODEL_VIEW: READERS,
     Action.MODEL_CREATE: AUTHORS,
     Action.MODEL_EDIT: AUTHORS,
@@ -64,6 +67,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.DATASET_EDIT: AUTHORS,
     Action.AUDIT_VIEW: AUDITORS,
     Action.TOKEN_MANAGE_OWN: READERS,
+    Action.TOKEN_REVOKE_OWN: ANY_USER,
     Action.MONITOR_VIEW: READERS,
     Action.MONITOR_CONFIGURE: AUTHORS,
     Action.DATA_INGEST: AUTHORS,
@@ -125,6 +129,8 @@ def may(user, action: Action | str, obj=None) -> bool:
     action = Action(action)
     roles = user_roles(user)
     allowed = MATRIX[action]
+    if allowed is ANY_USER:
+        return bool(getattr(user, "is_authenticated", False))
     if not roles & allowed:
         return False
     if Role.ADMIN in roles:

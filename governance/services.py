@@ -31,6 +31,7 @@ def api_token_create(*, user, actor) -> tuple[AuthToken, str]:
 
 
 def api_token_revoke(*, user, token_key: str, actor) -> None:
+    require(actor, Action.TOKEN_REVOKE_OWN)
     with transaction.atomic():
         token = AuthToken.objects.filter(user=user, token_key=token_key).first()
         if token is None:

@@ -82,7 +82,7 @@ class ApiTokenApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet
     required_actions = {
         "list": Action.TOKEN_MANAGE_OWN,
         "create": Action.TOKEN_MANAGE_OWN,
-        "destroy": Action.TOKEN_MANAGE_OWN,
+        "destroy": Action.TOKEN_REVOKE_OWN,
     }
 
     def get_queryset(self):

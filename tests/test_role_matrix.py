@@ -1,0 +1,204 @@
+"""Every route × every role (and anonymous) → the status that role must get.
+
+Routes are enumerated from the URL resolver: a new route without a rule here fails the suite,
+so nothing can ship without someone deciding who may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from governance.roles import Role
+from registry import services
+from tests.factories import GroupFactory, UserFactory
+
+ANON = "anonymous"
+NO_ROLE = "no_role"
+ALL_ROLES = [r.value for r in Role]
+PRINCIPALS = [ANON, NO_ROLE, *ALL_ROLES]
+AUTHORS = {"data_scientist", "admin"}
+AUDITORS = {"approver", "risk_officer", "admin"}
+
+
+@dataclass
+class Rule:
+    method: str = "get"
+    kwargs: dict = field(default_factory=dict)
+    body: dict | None = None
+    allowed: set[str] | frozenset = frozenset(ALL_ROLES)
+    ok: int = 200
+    denied: int = 403
+    anonymous: int | None = None  # default: 401 for the API, 302 (to login) for pages
+    api: bool = False
+
+    def expected(self, principal: str) -> int:
+        if principal == ANON:
+            return self.anonymous or (401 if self.api else 302)
+        return self.ok if principal in self.allowed else self.denied
+
+
+def api(**kwargs) -> Rule:
+    return Rule(api=True, **kwargs)
+
+
+# Object kwargs are filled in from the `world` fixture: "{model}", "{version}", ...
+RULES: dict[str, Rule] = {
+    # --- portal pages ---
+    "overview": Rule(allowed=set(ALL_ROLES) | {NO_ROLE}),
+    "login": Rule(allowed=set(PRINCIPALS), anonymous=200),
+    "logout": Rule(method="post", allowed=set(PRINCIPALS), ok=302, anonymous=302),
+    "admin:index": Rule(allowed={"admin"}, denied=302),
+    "profile": Rule(allowed=set(ALL_ROLES) | {NO_ROLE}),
+    "token-create": Rule(method="post", ok=302),
+    "token-revoke": Rule(
+        method="post", kwargs={"token_key": "{token}"}, ok=302, allowed=set(ALL_ROLES) | {NO_ROLE}
+    ),
+    "model-list": Rule(),
+    "model-create": Rule(allowed=AUTHORS),
+    "model-detail": Rule(kwargs={"name": "{model}"}),
+    "version-detail": Rule(kwargs={"name": "{model}", "number": 1}),
+    "version-stage": Rule(
+        method="post",
+        kwargs={"name": "{model}", "number": 1},
+        body={"stage": "Staging"},
+        allowed={"admin"},
+        ok=302,
+    ),
+    "dataset-list": Rule(),
+    "dataset-detail": Rule(kwargs={"pk": "{dataset}"}),
+    "audit-log": Rule(allowed=AUDITORS),
+    "audit-verify": Rule(allowed=AUDITORS),
+    "object-history": Rule(
+        kwargs={"target_type": "registry.registeredmodel", "target_id": "{model_id}"},
+        allowed=AUDITORS,
+    ),
+    # --- API ---
+    "schema": api(allowed=set(ALL_ROLES) | {NO_ROLE}),
+    "swagger-ui": api(allowed=set(ALL_ROLES) | {NO_ROLE}),
+    "api:me": api(),
+    "api:model-list": api(),
+    "api:model-list POST": api(
+        method="post", body={"name": "fresh-model"}, allowed=AUTHORS, ok=201
+    ),
+    "api:model-detail": api(kwargs={"name": "{model}"}),
+    "api:model-detail PATCH": api(
+        method="patch", kwargs={"name": "{model}"}, body={"description": "new"}, allowed=AUTHORS
+    ),
+    "api:model-version-list": api(),
+    "api:model-version-list POST": api(
+        method="post", body={"model": "{model}"}, allowed=AUTHORS, ok=201
+    ),
+    "api:model-version-detail": api(kwargs={"pk": "{version}"}),
+    "api:model-version-detail PATCH": api(
+        method="patch", kwargs={"pk": "{version}"}, body={"description": "new"}, allowed=AUTHORS
+    ),
+    "api:model-version-stage": api(
+        method="post", kwargs={"pk": "{version}"}, body={"stage": "Staging"}, allowed={"admin"}
+    ),
+    "api:model-version-lineage": api(kwargs={"pk": "{version}"}),
+    "api:dataset-version-list": api(),
+    "api:dataset-version-list POST": api(
+        method="post", body={"name": "fresh-data", "version": "v1"}, allowed=AUTHORS, ok=201
+    ),
+    "api:dataset-version-detail": api(kwargs={"pk": "{dataset}"}),
+    "api:dataset-version-detail PATCH": api(
+        method="patch", kwargs={"pk": "{dataset}"}, body={"description": "new"}, allowed=AUTHORS
+    ),
+    "api:dataset-version-lineage": api(kwargs={"pk": "{dataset}"}),
+    "api:audit-event-list": api(allowed=AUDITORS),
+    "api:audit-event-detail": api(kwargs={"sequence": 1}, allowed=AUDITORS),
+    "api:audit-event-verify": api(allowed=AUDITORS),
+    "api:api-token-list": api(),
+    "api:api-token-list POST": api(method="post", ok=201),
+    "api:api-token-detail": api(
+        method="delete", kwargs={"token_key": "{token}"}, ok=204, allowed=set(ALL_ROLES) | {NO_ROLE}
+    ),
+}
+
+
+def _named_routes(patterns=None, namespace: str = "", prefix: str = "") -> set[tuple[str, str]]:
+    """(name, route prefix) for every named route, skipping Django admin's inner pages."""
+    found = set()
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            if ns == "admin":
+                found.add(("admin:index", "admin/"))
+                continue
+            inner_ns = f"{namespace}{ns}:" if ns else namespace
+            found |= _named_routes(entry.url_patterns, inner_ns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.add((f"{namespace}{entry.name}", prefix + str(entry.pattern)))
+    return found
+
+
+def _route_name(key: str) -> str:
+    """Rule keys are route names, with " METHOD" appended for a route's further methods."""
+    return key.split(" ")[0]
+
+
+def test_every_route_has_a_rule():
+    covered = {_route_name(key) for key in RULES}
+    missing = [
+        f"{name} ({route})" for name, route in sorted(_named_routes()) if name not in covered
+    ]
+    assert not missing, f"routes without a role rule in tests/test_role_matrix.py: {missing}"
+
+
+@pytest.fixture
+def world(db):
+    """A team-owned model with one version, a dataset, and one user per principal."""
+    team = GroupFactory(name="team-matrix")
+    users = {role: UserFactory(username=f"u-{role}", roles=[role]) for role in ALL_ROLES}
+    users["data_scientist"].groups.add(team)
+    users[NO_ROLE] = UserFactory(username="u-norole")
+    author = users["data_scientist"]
+    model = services.model_create(actor=author, name="matrix-model", owner_group=team)
+    version = services.model_version_create(actor=author, model=model)
+    dataset = services.dataset_version_create(
+        actor=author, name="matrix-data", version="v1", owner_group=team
+    )
+    return {"users": users, "model": model, "version": version, "dataset": dataset}
+
+
+def _fill(value, world, token: str):
+    if not isinstance(value, str):
+        return value
+    return value.format(
+        model=world["model"].name,
+        model_id=world["model"].pk,
+        version=world["version"].pk,
+        dataset=world["dataset"].pk,
+        token=token,
+    )
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("key", sorted(RULES))
+def test_role_matrix(key, principal, world, client):
+    rule = RULES[key]
+    name = _route_name(key)
+    user = world["users"].get(principal)
+    token = AuthToken.objects.create(user=user)[0].token_key if user else "missing0000000"
+    kwargs = {k: _fill(v, world, token) for k, v in rule.kwargs.items()}
+    body = {k: _fill(v, world, token) for k, v in (rule.body or {}).items()}
+    url = reverse(name, kwargs=kwargs)
+    if rule.api:
+        http = APIClient()
+        if user is not None:
+            http.force_authenticate(user)
+        response = getattr(http, rule.method)(url, body or None, format="json")
+    else:
+        if user is not None:
+            client.force_login(user)
+        response = getattr(client, rule.method)(url, body)
+    assert response.status_code == rule.expected(principal), (
+        f"{rule.method.upper()} {url} as {principal}: {response.status_code}"
+    )
+    if principal == ANON and not rule.api and rule.expected(ANON) == 302:
+        assert "/login/" in response["Location"]
