@@ -1,5 +1,6 @@
 """Portal-wide pages: the fleet overview and the error pages."""
 
+from django.http import JsonResponse
 from django.shortcuts import render
 
 from governance.roles import Action, may
@@ -26,6 +27,10 @@ def overview(request):
 
 
 def _error(request, status: int, code: str, message: str):
+    if request.path.startswith("/api/"):
+        # API clients get the JSON error contract even for URLs no API view matched.
+        body = {"error": {"code": code, "message": message, "field": None}}
+        return JsonResponse(body, status=status)
     return render(
         request,
         "error.html",

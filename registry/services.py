@@ -84,9 +84,13 @@ def dataset_snapshot(dataset: DatasetVersion) -> dict:
 # --- validation helpers ----------------------------------------------------------------------
 
 
-def _full_clean(instance, *, exclude: Iterable[str] = ()) -> None:
+def _full_clean(instance, *, exclude: Iterable[str] = (), uniqueness: bool = True) -> None:
+    """Field validation as 400s. With ``uniqueness=False`` duplicates are left to the database,
+    whose IntegrityError the caller turns into a 409 (also race-free)."""
     try:
-        instance.full_clean(exclude=list(exclude))
+        instance.full_clean(
+            exclude=list(exclude), validate_unique=uniqueness, validate_constraints=uniqueness
+        )
     except ValidationError as exc:
         raise validation_failed_from_django(exc) from exc
 
@@ -210,7 +214,7 @@ def model_create(
         risk_tier=risk_tier,
         created_by=actor,
     )
-    _full_clean(model)
+    _full_clean(model, uniqueness=False)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -239,7 +243,7 @@ def model_update(*, actor, model: RegisteredModel, **fields) -> RegisteredModel:
         tags = fields.pop("tags", None)
         for field, value in fields.items():
             setattr(model, field, value)
-        _full_clean(model, exclude=["name"] if "name" not in fields else [])
+        _full_clean(model, uniqueness=False)
         try:
             with transaction.atomic():
                 model.save()
@@ -431,7 +435,7 @@ def dataset_version_create(
     if "schema" in fields:
         _validate_columns(fields["schema"], field="schema")
     dataset = DatasetVersion(name=name, version=version, created_by=actor, **fields)
-    _full_clean(dataset)
+    _full_clean(dataset, uniqueness=False)
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -13,10 +13,10 @@ from governance import audit, selectors, services
 from governance.api import serializers as s
 from governance.audit import AuditEvent
 from governance.roles import Action, user_roles
-from mlops_portal.api.base import PortalApiMixin
+from mlops_portal.api.base import PortalApiMixin, StrictFilterSet
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(StrictFilterSet):
     action = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
     actor = django_filters.CharFilter(field_name="actor_username")
     target_type = django_filters.CharFilter()
@@ -39,6 +39,7 @@ class AuditEventApi(
 ):
     """The append-only audit trail (approvers, risk officers, admins)."""
 
+    queryset = AuditEvent.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = s.AuditEventOutputSerializer
     lookup_field = "sequence"
     lookup_value_regex = r"[0-9]+"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import django_filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission
 
 from governance.roles import may
@@ -17,6 +21,38 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictSlugField(serializers.SlugField):
+    """Letters, digits, hyphens and underscores only; numbers are not quietly made text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter given an empty value is refused (django-filter would silently ignore it),
+    except free-text filters, where empty means 'any'."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, value in self.data.items():
+            spec = self.filters.get(name)
+            if value == "" and spec is not None and type(spec) is not django_filters.CharFilter:
+                self.form.add_error(name, "Must not be empty.")
+                valid = False
+        return valid
+
+
+class StrictSlugRelatedField(serializers.SlugRelatedField):
+    """A reference by name: an empty string is refused, not read as 'none'."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("invalid")
+        return super().run_validation(data)
+
+
 class StrictInputSerializer(serializers.Serializer):
     """Input serializers reject fields they do not know, naming them."""
 
@@ -28,6 +64,7 @@ class StrictInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {}})
 class JSONObjectField(serializers.JSONField):
     """A JSON field that must be an object (dict)."""
 
@@ -79,3 +116,31 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid", input=data)
         return data
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` names only the view's ordering fields (``-`` for descending); anything
+    else is a 400 naming the bad term instead of being silently ignored."""
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw is None:
+            return self.get_default_ordering(view)
+        allowed = {
+            name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
+        }
+        terms = [term.strip() for term in raw.split(",")]
+        for term in terms:
+            if term.lstrip("-") not in allowed:
+                raise ValidationError(
+                    {self.ordering_param: [f"{term!r} is not one of {', '.join(sorted(allowed))}."]}
+                )
+        return terms
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        fields = "|".join(sorted(getattr(view, "ordering_fields", None) or []))
+        for parameter in parameters:
+            if fields:
+                parameter["schema"]["pattern"] = f"^-?({fields})(,-?({fields}))*$"
+        return parameters

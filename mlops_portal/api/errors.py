@@ -24,6 +24,12 @@ def _first_error(detail, path: str = "") -> tuple[str | None, str]:
     return path or None, str(detail)
 
 
+def _first_code(codes):
+    while isinstance(codes, dict | list) and codes:
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return codes if isinstance(codes, str) else "invalid"
+
+
 def _body(code: str, message: str, field: str | None = None, details=None) -> dict:
     error = {"code": code, "message": message, "field": field}
     if details is not None:
@@ -52,6 +58,9 @@ def portal_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         field, message = _first_error(exc.detail)
         text = f"{field}: {message}" if field else message
+        if _first_code(exc.get_codes()) == "does_not_exist":
+            # A reference to an object that is not there (a version for a missing model).
+            return Response(_body("not_found", text, field), status=status.HTTP_404_NOT_FOUND)
         body = _body("invalid", text, field, details=exc.detail)
         return Response(body, status=status.HTTP_400_BAD_REQUEST, headers=headers)
     code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code

@@ -11,8 +11,11 @@ from mlops_portal.api.base import (
     StrictCharField,
     StrictInputSerializer,
     StrictIntegerField,
+    StrictSlugField,
+    StrictSlugRelatedField,
 )
-from registry.models import DatasetVersion, ModelVersion, RiskTier, Stage, TaskType
+from registry.models import DatasetVersion, ModelVersion, RegisteredModel, RiskTier, Stage, TaskType
+from registry.services import SIGNATURE_TYPES
 
 # --- output ----------------------------------------------------------------------------------
 
@@ -115,19 +118,30 @@ class LineageOutputSerializer(serializers.Serializer):
 # --- input -----------------------------------------------------------------------------------
 
 
+class ColumnInputSerializer(StrictInputSerializer):
+    name = StrictCharField(max_length=200)
+    type = serializers.ChoiceField(choices=SIGNATURE_TYPES)
+    description = StrictCharField(required=False, allow_blank=True)
+
+
+class SignatureInputSerializer(StrictInputSerializer):
+    inputs = ColumnInputSerializer(many=True, required=False)
+    outputs = ColumnInputSerializer(many=True, required=False)
+
+
 def _group_field(**kwargs):
-    return serializers.SlugRelatedField(
+    return StrictSlugRelatedField(
         slug_field="name", queryset=Group.objects.all(), allow_null=True, **kwargs
     )
 
 
 class ModelCreateInputSerializer(StrictInputSerializer):
-    name = StrictCharField(max_length=100)
+    name = StrictSlugField(max_length=100)
     description = StrictCharField(required=False, allow_blank=True, default="")
     owner_group = _group_field(required=False, default=None)
     task_type = serializers.ChoiceField(choices=TaskType.choices, default=TaskType.CLASSIFICATION)
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, default=RiskTier.MEDIUM)
-    tags = serializers.ListField(child=StrictCharField(max_length=50), default=list)
+    tags = serializers.ListField(child=StrictSlugField(max_length=50), default=list)
 
 
 class ModelUpdateInputSerializer(StrictInputSerializer):
@@ -135,7 +149,7 @@ class ModelUpdateInputSerializer(StrictInputSerializer):
     owner_group = _group_field(required=False)
     task_type = serializers.ChoiceField(choices=TaskType.choices, required=False)
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, required=False)
-    tags = serializers.ListField(child=StrictCharField(max_length=50), required=False)
+    tags = serializers.ListField(child=StrictSlugField(max_length=50), required=False)
 
 
 def _dataset_list_field(**kwargs):
@@ -149,7 +163,7 @@ class VersionFieldsInputSerializer(StrictInputSerializer):
     artifact_uri = StrictCharField(required=False, allow_blank=True, max_length=1024)
     artifact_sha256 = StrictCharField(required=False, allow_blank=True, max_length=64)
     framework = StrictCharField(required=False, allow_blank=True, max_length=50)
-    signature = JSONObjectField(required=False)
+    signature = SignatureInputSerializer(required=False)
     params = JSONObjectField(required=False)
     metrics = JSONObjectField(required=False)
     code_repository = StrictCharField(required=False, allow_blank=True, max_length=500)
@@ -163,9 +177,7 @@ class VersionFieldsInputSerializer(StrictInputSerializer):
 
 
 class VersionCreateInputSerializer(VersionFieldsInputSerializer):
-    model = serializers.SlugRelatedField(
-        slug_field="name", queryset=ModelVersion.model.field.related_model.objects.all()
-    )
+    model = StrictSlugRelatedField(slug_field="name", queryset=RegisteredModel.objects.all())
 
 
 class VersionUpdateInputSerializer(VersionFieldsInputSerializer):
@@ -179,12 +191,12 @@ class StageChangeInputSerializer(StrictInputSerializer):
 
 
 class DatasetCreateInputSerializer(StrictInputSerializer):
-    name = StrictCharField(max_length=100)
-    version = StrictCharField(max_length=50)
+    name = StrictSlugField(max_length=100)
+    version = StrictSlugField(max_length=50)
     uri = StrictCharField(required=False, allow_blank=True, max_length=1024)
     sha256 = StrictCharField(required=False, allow_blank=True, max_length=64)
     row_count = StrictIntegerField(required=False, allow_null=True, min_value=0)
-    schema = serializers.ListField(child=serializers.DictField(), required=False)
+    schema = ColumnInputSerializer(many=True, required=False)
     description = StrictCharField(required=False, allow_blank=True)
     owner_group = _group_field(required=False)
     derived_from = _dataset_list_field(required=False)
@@ -194,7 +206,7 @@ class DatasetUpdateInputSerializer(StrictInputSerializer):
     uri = StrictCharField(required=False, allow_blank=True, max_length=1024)
     sha256 = StrictCharField(required=False, allow_blank=True, max_length=64)
     row_count = StrictIntegerField(required=False, allow_null=True, min_value=0)
-    schema = serializers.ListField(child=serializers.DictField(), required=False)
+    schema = ColumnInputSerializer(many=True, required=False)
     description = StrictCharField(required=False, allow_blank=True)
     owner_group = _group_field(required=False)
     derived_from = _dataset_list_field(required=False)

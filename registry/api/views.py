@@ -9,13 +9,20 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.roles import Action
-from mlops_portal.api.base import PortalApiMixin
+from mlops_portal.api.base import PortalApiMixin, StrictFilterSet
 from registry import selectors, services
 from registry.api import serializers as s
-from registry.models import RiskTier, Stage, TaskType
+from registry.models import (
+    DatasetVersion,
+    ModelVersion,
+    RegisteredModel,
+    RiskTier,
+    Stage,
+    TaskType,
+)
 
 
-class ModelFilter(django_filters.FilterSet):
+class ModelFilter(StrictFilterSet):
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     owner = django_filters.CharFilter(field_name="owner_group__name")
     tag = django_filters.CharFilter(field_name="tags__name")
@@ -26,14 +33,14 @@ class ModelFilter(django_filters.FilterSet):
     )
 
 
-class VersionFilter(django_filters.FilterSet):
+class VersionFilter(StrictFilterSet):
     model = django_filters.CharFilter(field_name="model__name")
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
     owner = django_filters.CharFilter(field_name="model__owner_group__name")
     tag = django_filters.CharFilter(field_name="model__tags__name", distinct=True)
 
 
-class DatasetFilter(django_filters.FilterSet):
+class DatasetFilter(StrictFilterSet):
     name = django_filters.CharFilter(field_name="name")
     owner = django_filters.CharFilter(field_name="owner_group__name")
 
@@ -66,6 +73,7 @@ class ModelApi(
 ):
     """Registered models, looked up by name."""
 
+    queryset = RegisteredModel.objects.none()  # for the schema; requests use get_queryset()
     lookup_field = "name"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     serializer_class = s.ModelOutputSerializer
@@ -118,6 +126,7 @@ class ModelVersionApi(
 ):
     """Model versions with their lineage; stage changes go through ``/stage/``."""
 
+    queryset = ModelVersion.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = s.VersionOutputSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = VersionFilter
@@ -191,6 +200,7 @@ class DatasetVersionApi(
 ):
     """Dataset versions (training, validation, reference data) and their lineage."""
 
+    queryset = DatasetVersion.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = s.DatasetOutputSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = DatasetFilter
