@@ -1,0 +1,88 @@
+"""Settings come from the environment; production mode is strict and passes check --deploy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The test session's own switches must not leak into the processes under test.
+INHERITED_NOT_WANTED = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in INHERITED_NOT_WANTED}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", PORTAL_ENV="production", ALLOWED_HOSTS="portal.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _manage("check", PORTAL_ENV="production", SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_production_passes_the_deploy_checklist():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        PORTAL_ENV="production",
+        SECRET_KEY="k3y-" + "q8Zr!v2#Lm9$Tx4@Pw7&Hn6*Jd5^Fs3(Gb1)Ck0-Ye8+Ua2=" * 2,
+        ALLOWED_HOSTS="portal.example.com",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_database_and_broker_urls_switch_backends():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"
+    )
+    result = _manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        code,
+        DATABASE_URL="postgres://portal@db.internal:5432/portal",
+        CELERY_BROKER_URL="redis://cache.internal:6379/0",
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "redis://cache.internal:6379/0",
+    ]
+
+
+def test_embedded_default_needs_no_configuration(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--verbosity=0", "-c", code],
+        cwd=ROOT,
+        env=env | {"PORTAL_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "django.core.mail.backends.console.EmailBackend",
+    ]
+    assert (tmp_path / "celery" / "queue").is_dir()
