@@ -26,7 +26,7 @@ def test_concurrent_version_creation_numbers_consecutively_and_keeps_the_chain(m
             barrier.wait(timeout=30)
             fresh = RegisteredModel.objects.get(pk=model.pk)
             services.model_version_create(actor=author, model=fresh)
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:  # reported by the assertion below
             errors.append(error)
         finally:
             connection.close()
