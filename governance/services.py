@@ -65,7 +65,8 @@ def portal_user_create(
         user.is_staff = Role.ADMIN.value in roles
         user.full_clean()
         user.save()
-        user.groups.set(Group.objects.filter(name__in=roles))
+        # Role groups come from a data migration; get_or_create also heals a flushed database.
+        user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
         audit.record(
             action="governance.user.created",
             actor=actor,
