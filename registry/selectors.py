@@ -123,7 +123,16 @@ class LineageGraph:
         return {
             "root": self.root,
             "nodes": sorted(self.nodes.values(), key=lambda node: node["id"]),
-            "edges": [{"source": s, "target": t, "relation": r} for s, t, r in sorted(self.edges)],
+            "edges": [
+                {
+                    "source": s,
+                    "target": t,
+                    "relation": r,
+                    "source_label": self.nodes[s]["label"],
+                    "target_label": self.nodes[t]["label"],
+                }
+                for s, t, r in sorted(self.edges)
+            ],
         }
 
 

@@ -107,6 +107,8 @@ class LineageEdgeSerializer(serializers.Serializer):
     source = serializers.CharField()
     target = serializers.CharField()
     relation = serializers.ChoiceField(choices=["trained_on", "evaluated_on", "derived_from"])
+    source_label = serializers.CharField()
+    target_label = serializers.CharField()
 
 
 class LineageOutputSerializer(serializers.Serializer):

@@ -68,7 +68,8 @@ def test_register_model_then_version_with_lineage(api_as, data_scientist, team):
     assert (body["version"], body["stage"], body["trained_on"][0]["name"]) == (1, "None", "loans")
     lineage = api.get(f"/api/v1/versions/{body['id']}/lineage/").json()
     assert {"source": f"dataset:{dataset['id']}", "target": f"version:{body['id']}",
-            "relation": "trained_on"} in lineage["edges"]  # fmt: skip
+            "relation": "trained_on", "source_label": "loans@2026-01",
+            "target_label": "credit v1"} in lineage["edges"]  # fmt: skip
 
 
 def test_version_numbers_follow_each_other(api_as, data_scientist, model):
