@@ -47,9 +47,15 @@ def api_token_revoke(*, user, token_key: str, actor) -> None:
 
 
 def portal_user_create(
-    *, username: str, email: str = "", password: str | None, roles: list[str], actor=None
+    *,
+    username: str,
+    email: str = "",
+    password: str | None,
+    roles: list[str],
+    teams: list[str] = (),
+    actor=None,
 ):
-    """A user with the given roles; used by the CLI and the demo seed."""
+    """A user with the given roles (and team groups, created if new); for the CLI and the demo."""
     User = get_user_model()
     unknown = sorted(set(roles) - {role.value for role in Role})
     if unknown:
@@ -66,13 +72,21 @@ def portal_user_create(
         user.full_clean()
         user.save()
         # Role groups come from a data migration; get_or_create also heals a flushed database.
-        user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
+        names = [*roles, *teams]
+        user.groups.set([Group.objects.get_or_create(name=name)[0] for name in names])
         audit.record(
             action="governance.user.created",
             actor=actor,
             target=user,
             target_type="auth.user",
             target_label=username,
-            changes=audit.created({"username": username, "email": email, "roles": sorted(roles)}),
+            changes=audit.created(
+                {
+                    "username": username,
+                    "email": email,
+                    "roles": sorted(roles),
+                    "teams": sorted(teams),
+                }
+            ),
         )
     return user

@@ -7,23 +7,20 @@ nothing.
 import random
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from governance.services import portal_user_create
 from registry import services as registry
-from registry.models import RegisteredModel
 
 DEMO_PASSWORD = "portal-demo"
-DEMO_USERS = (
-    ("admin", ["admin"]),
-    ("alice", ["data_scientist"]),
-    ("bob", ["approver"]),
-    ("carol", ["risk_officer"]),
-    ("victor", ["viewer"]),
+DEMO_USERS = (  # username, roles, teams
+    ("admin", ["admin"], []),
+    ("alice", ["data_scientist"], ["team-risk", "team-growth"]),
+    ("bob", ["approver"], []),
+    ("carol", ["risk_officer"], []),
+    ("victor", ["viewer"], []),
 )
-TEAMS = ("team-risk", "team-growth")
 
 CHURN_SIGNATURE = {
     "inputs": [
@@ -61,7 +58,7 @@ class Command(BaseCommand):
     help = "Seed a demo fleet (idempotent): users for each role, teams, models, versions, lineage."
 
     def handle(self, *args, **options):
-        if RegisteredModel.objects.filter(name="churn-classifier").exists():
+        if get_user_model().objects.filter(username="alice").exists():
             self.stdout.write("Demo already seeded; nothing added.")
         else:
             with transaction.atomic():
@@ -69,19 +66,21 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo seeded."))
         self.stdout.write(
             f"Demo logins (password '{DEMO_PASSWORD}'): "
-            + ", ".join(f"{name} ({roles[0]})" for name, roles in DEMO_USERS)
+            + ", ".join(f"{name} ({roles[0]})" for name, roles, _teams in DEMO_USERS)
         )
 
     def _seed(self) -> None:
-        users = {}
-        User = get_user_model()
-        for name, roles in DEMO_USERS:
-            existing = User.objects.filter(username=name).first()
-            users[name] = existing or portal_user_create(
-                username=name, email=f"{name}@example.com", password=DEMO_PASSWORD, roles=roles
+        users = {
+            name: portal_user_create(
+                username=name,
+                email=f"{name}@example.com",
+                password=DEMO_PASSWORD,
+                roles=roles,
+                teams=teams,
             )
-        teams = {name: Group.objects.get_or_create(name=name)[0] for name in TEAMS}
-        users["alice"].groups.add(teams["team-risk"], teams["team-growth"])
+            for name, roles, teams in DEMO_USERS
+        }
+        teams = {group.name: group for group in users["alice"].groups.all()}
         alice, admin = users["alice"], users["admin"]
         rng = random.Random(7)
 
