@@ -25,9 +25,9 @@ def test_anonymous_visitor_is_sent_to_login(page, live_server, demo):
 def test_browse_dashboards_down_to_a_versions_lineage(login, live_server, demo):
     page = login("victor")  # a viewer
     expect(page.get_by_role("heading", name="Fleet overview")).to_be_visible()
-    expect(page.get_by_role("link", name="Audit log", exact=True)).to_have_count(
-        0
-    )  # viewers don't see it
+    page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
+    # Viewers do not see the audit log at all.
+    expect(page.get_by_role("link", name="Audit log", exact=True)).to_have_count(0)
     page.get_by_role("link", name="Models", exact=True).click()
     page.get_by_label("Search").fill("churn")
     page.get_by_role("button", name="Filter").click()
@@ -60,6 +60,9 @@ def test_admin_changes_a_stage_and_the_audit_log_shows_it(login, live_server, de
     first_row = page.locator("table.events tbody tr").first
     expect(first_row).to_contain_text("store-demand v3")
     expect(first_row).to_contain_text("admin")
+    first_row.get_by_text("field").click()  # the before/after diff
+    expect(first_row.locator("table.diff")).to_contain_text("Production")
+    page.screenshot(path=str(SCREENSHOTS / "audit-log.png"), full_page=True)
 
 
 def test_approver_reviews_and_verifies_the_audit_log(login, live_server, demo):
