@@ -412,7 +412,8 @@ def _stage_write(actor, version: ModelVersion, stage: str, *, comment: str) -> N
         action="registry.model_version.stage_changed",
         actor=actor,
         target=version,
-        changes={"stage": {"before": before, "after": stage}, "comment": comment},
+        changes={"stage": {"before": before, "after": stage}}
+        | ({"comment": {"before": None, "after": comment}} if comment else {}),
     )
 
 
