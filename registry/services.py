@@ -84,6 +84,12 @@ def dataset_snapshot(dataset: DatasetVersion) -> dict:
 # --- validation helpers ----------------------------------------------------------------------
 
 
+def _refuse_unknown(fields: dict, allowed: Iterable[str], problem: str) -> None:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValidationFailed(f"{unknown[0]}: {problem}", field=unknown[0])
+
+
 def _full_clean(instance, *, exclude: Iterable[str] = (), uniqueness: bool = True) -> None:
     """Field validation as 400s. With ``uniqueness=False`` duplicates are left to the database,
     whose IntegrityError the caller turns into a 409 (also race-free)."""
@@ -233,10 +239,7 @@ def model_create(
 
 def model_update(*, actor, model: RegisteredModel, **fields) -> RegisteredModel:
     require(actor, Action.MODEL_EDIT, model)
-    unknown = set(fields) - set(MODEL_FIELDS) - {"tags"}
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationFailed(f"{field}: cannot be changed.", field=field)
+    _refuse_unknown(fields, (*MODEL_FIELDS, "tags"), "cannot be changed.")
     with transaction.atomic():
         model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
         before = model_snapshot(model)
@@ -275,10 +278,7 @@ def model_version_create(
 ) -> ModelVersion:
     """Register a new version; its number is the model's next, safe under concurrent calls."""
     require(actor, Action.VERSION_CREATE, model)
-    unknown = set(fields) - set(VERSION_FIELDS)
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationFailed(f"{field}: unknown field.", field=field)
+    _refuse_unknown(fields, VERSION_FIELDS, "unknown field.")
     validate_signature(fields.get("signature", {}))
     validate_metrics(fields.get("metrics", {}))
     validate_params(fields.get("params", {}))
@@ -316,10 +316,7 @@ def model_version_update(
     **fields,
 ) -> ModelVersion:
     require(actor, Action.VERSION_EDIT, version)
-    unknown = set(fields) - set(VERSION_FIELDS)
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationFailed(f"{field}: cannot be changed.", field=field)
+    _refuse_unknown(fields, VERSION_FIELDS, "cannot be changed.")
     if "signature" in fields:
         validate_signature(fields["signature"])
     if "metrics" in fields:
@@ -377,7 +374,7 @@ def model_version_stage_set(
             ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
         )
         if version.stage == stage:
-            raise ValidationFailed(f"stage: {version} is already in {stage}.", field="stage")
+            raise Conflict(f"stage: {version} is already in {stage}.", field="stage")
         if stage == Stage.PRODUCTION:
             current = (
                 ModelVersion.objects.select_for_update()
@@ -429,10 +426,7 @@ def dataset_version_create(
     **fields,
 ) -> DatasetVersion:
     require(actor, Action.DATASET_CREATE)
-    unknown = set(fields) - set(DATASET_FIELDS)
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationFailed(f"{field}: unknown field.", field=field)
+    _refuse_unknown(fields, DATASET_FIELDS, "unknown field.")
     if "schema" in fields:
         _validate_columns(fields["schema"], field="schema")
     dataset = DatasetVersion(name=name, version=version, created_by=actor, **fields)
@@ -459,10 +453,7 @@ def dataset_version_update(
     *, actor, dataset: DatasetVersion, derived_from=_UNSET, **fields
 ) -> DatasetVersion:
     require(actor, Action.DATASET_EDIT, dataset)
-    unknown = set(fields) - set(DATASET_FIELDS)
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationFailed(f"{field}: cannot be changed.", field=field)
+    _refuse_unknown(fields, DATASET_FIELDS, "cannot be changed.")
     if "schema" in fields:
         _validate_columns(fields["schema"], field="schema")
     with transaction.atomic():

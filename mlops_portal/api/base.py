@@ -75,6 +75,13 @@ class JSONObjectField(serializers.JSONField):
         return value
 
 
+def validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    """Run an input serializer; a failure raises the 400 of the error contract."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class RolePermission(BasePermission):
     """Applies ``view.required_actions[request method or view action]`` via governance.roles.
 

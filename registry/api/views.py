@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.roles import Action
-from mlops_portal.api.base import PortalApiMixin, StrictFilterSet
+from mlops_portal.api.base import PortalApiMixin, StrictFilterSet, validated
 from registry import selectors, services
 from registry.api import serializers as s
 from registry.models import (
@@ -55,6 +55,18 @@ def _depth(request) -> int:
         return 10
 
 
+class LineageMixin:
+    """``GET …/{id}/lineage/``: the object's upstream and downstream graph."""
+
+    @extend_schema(parameters=[DEPTH], responses=s.LineageOutputSerializer)
+    @action(detail=True, methods=["get"])
+    def lineage(self, request, pk=None):
+        graph = selectors.lineage_graph(
+            user=request.user, root=self.get_object(), depth=_depth(request)
+        )
+        return Response(graph.as_dict())
+
+
 @extend_schema_view(
     list=extend_schema(responses=s.ModelOutputSerializer(many=True)),
     retrieve=extend_schema(responses=s.ModelOutputSerializer),
@@ -91,17 +103,15 @@ class ModelApi(
         return selectors.model_list(user=self.request.user)
 
     def create(self, request):
-        data = s.ModelCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        model = services.model_create(actor=request.user, **data.validated_data)
+        data = validated(s.ModelCreateInputSerializer, request.data)
+        model = services.model_create(actor=request.user, **data)
         model = selectors.model_get(user=request.user, name=model.name)
         return Response(s.ModelOutputSerializer(model).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, name=None):
         model = self.get_object()
-        data = s.ModelUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.model_update(actor=request.user, model=model, **data.validated_data)
+        data = validated(s.ModelUpdateInputSerializer, request.data)
+        services.model_update(actor=request.user, model=model, **data)
         model = selectors.model_get(user=request.user, name=model.name)
         return Response(s.ModelOutputSerializer(model).data)
 
@@ -116,10 +126,10 @@ class ModelApi(
         request=s.VersionUpdateInputSerializer, responses=s.VersionOutputSerializer
     ),
     stage=extend_schema(request=s.StageChangeInputSerializer, responses=s.VersionOutputSerializer),
-    lineage=extend_schema(parameters=[DEPTH], responses=s.LineageOutputSerializer),
 )
 class ModelVersionApi(
     PortalApiMixin,
+    LineageMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -149,36 +159,22 @@ class ModelVersionApi(
         return s.VersionOutputSerializer(version).data
 
     def create(self, request):
-        data = s.VersionCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        version = services.model_version_create(actor=request.user, **data.validated_data)
+        data = validated(s.VersionCreateInputSerializer, request.data)
+        version = services.model_version_create(actor=request.user, **data)
         return Response(self._output(version), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         version = self.get_object()
-        data = s.VersionUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        version = services.model_version_update(
-            actor=request.user, version=version, **data.validated_data
-        )
+        data = validated(s.VersionUpdateInputSerializer, request.data)
+        version = services.model_version_update(actor=request.user, version=version, **data)
         return Response(self._output(version))
 
     @action(detail=True, methods=["post"])
     def stage(self, request, pk=None):
         version = self.get_object()
-        data = s.StageChangeInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        version = services.model_version_stage_set(
-            actor=request.user, version=version, **data.validated_data
-        )
+        data = validated(s.StageChangeInputSerializer, request.data)
+        version = services.model_version_stage_set(actor=request.user, version=version, **data)
         return Response(self._output(version))
-
-    @action(detail=True, methods=["get"])
-    def lineage(self, request, pk=None):
-        graph = selectors.lineage_graph(
-            user=request.user, root=self.get_object(), depth=_depth(request)
-        )
-        return Response(graph.as_dict())
 
 
 @extend_schema_view(
@@ -190,10 +186,10 @@ class ModelVersionApi(
     partial_update=extend_schema(
         request=s.DatasetUpdateInputSerializer, responses=s.DatasetOutputSerializer
     ),
-    lineage=extend_schema(parameters=[DEPTH], responses=s.LineageOutputSerializer),
 )
 class DatasetVersionApi(
     PortalApiMixin,
+    LineageMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -223,23 +219,12 @@ class DatasetVersionApi(
         ).data
 
     def create(self, request):
-        data = s.DatasetCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        dataset = services.dataset_version_create(actor=request.user, **data.validated_data)
+        data = validated(s.DatasetCreateInputSerializer, request.data)
+        dataset = services.dataset_version_create(actor=request.user, **data)
         return Response(self._output(dataset), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         dataset = self.get_object()
-        data = s.DatasetUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        dataset = services.dataset_version_update(
-            actor=request.user, dataset=dataset, **data.validated_data
-        )
+        data = validated(s.DatasetUpdateInputSerializer, request.data)
+        dataset = services.dataset_version_update(actor=request.user, dataset=dataset, **data)
         return Response(self._output(dataset))
-
-    @action(detail=True, methods=["get"])
-    def lineage(self, request, pk=None):
-        graph = selectors.lineage_graph(
-            user=request.user, root=self.get_object(), depth=_depth(request)
-        )
-        return Response(graph.as_dict())
