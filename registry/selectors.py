@@ -14,9 +14,9 @@ from registry.models import DatasetVersion, ModelVersion, RegisteredModel, Stage
 
 def _production_version_number():
     return Subquery(
-        ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION).values("version")[
-            :1
-        ],
+        ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION)
+        .order_by()
+        .values("version")[:1],
         output_field=IntegerField(),
     )
 
@@ -60,7 +60,7 @@ def version_list(*, user, filters: dict | None = None) -> QuerySet[ModelVersion]
     filters = filters or {}
     versions = ModelVersion.objects.select_related(
         "model", "model__owner_group", "created_by", "parent", "parent__model"
-    ).prefetch_related("trained_on", "evaluated_on", "model__tags")
+    ).prefetch_related("trained_on", "evaluated_on")
     if filters.get("model"):
         versions = versions.filter(model__name=filters["model"])
     if filters.get("stage"):

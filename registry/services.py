@@ -55,15 +55,20 @@ def model_snapshot(model: RegisteredModel) -> dict:
     }
 
 
-def version_snapshot(version: ModelVersion) -> dict:
+def version_snapshot(version: ModelVersion, *, trained_on=None, evaluated_on=None) -> dict:
+    """The audited state of a version; lineage ids may be passed in when the caller has them."""
+    if trained_on is None:
+        trained_on = version.trained_on.values_list("pk", flat=True)
+    if evaluated_on is None:
+        evaluated_on = version.evaluated_on.values_list("pk", flat=True)
     snapshot = {field: getattr(version, field) for field in VERSION_FIELDS}
     snapshot.update(
         model=version.model.name,
         version=version.version,
         stage=version.stage,
         parent=version.parent_id,
-        trained_on=sorted(version.trained_on.values_list("pk", flat=True)),
-        evaluated_on=sorted(version.evaluated_on.values_list("pk", flat=True)),
+        trained_on=sorted(trained_on),
+        evaluated_on=sorted(evaluated_on),
     )
     return snapshot
 
@@ -290,15 +295,24 @@ def model_version_create(
         version = ModelVersion(
             model=model, version=latest + 1, parent=parent, created_by=actor, **fields
         )
-        _full_clean(version, exclude=["model"])
+        # The related objects were loaded by the caller: no need to re-check that they exist.
+        _full_clean(version, exclude=["model", "parent", "created_by"])
         version.save()
-        version.trained_on.set(list(trained_on))
-        version.evaluated_on.set(list(evaluated_on))
+        trained_on, evaluated_on = list(trained_on), list(evaluated_on)
+        if trained_on:
+            version.trained_on.set(trained_on)
+        if evaluated_on:
+            version.evaluated_on.set(evaluated_on)
+        snapshot = version_snapshot(
+            version,
+            trained_on=[dataset.pk for dataset in trained_on],
+            evaluated_on=[dataset.pk for dataset in evaluated_on],
+        )
         audit.record(
             action="registry.model_version.created",
             actor=actor,
             target=version,
-            changes=audit.created(version_snapshot(version)),
+            changes=audit.created(snapshot),
         )
     return version
 

@@ -161,7 +161,8 @@ class ModelVersionApi(
     def create(self, request):
         data = validated(s.VersionCreateInputSerializer, request.data)
         version = services.model_version_create(actor=request.user, **data)
-        return Response(self._output(version), status=status.HTTP_201_CREATED)
+        # The service returns the version with what the output needs; no second read.
+        return Response(s.VersionOutputSerializer(version).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         version = self.get_object()
