@@ -8,6 +8,7 @@ from mlops_portal import views
 api_v1 = [
     path("", include("registry.api.urls")),
     path("", include("governance.api.urls")),
+    path("", include("monitoring.api.urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("registry.urls")),
     path("", include("governance.urls")),
+    path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

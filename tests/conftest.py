@@ -77,3 +77,10 @@ requires_postgres = pytest.mark.skipif(
     os.environ.get("DATABASE_URL", "").startswith("postgres") is False,
     reason="needs PostgreSQL (set DATABASE_URL=postgres://…)",
 )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_root(settings, tmp_path_factory):
+    """Data files written by any test (uploads, batches, profiles) go to a temporary folder,
+    never into the development data under var/."""
+    settings.DATA_ROOT = tmp_path_factory.mktemp("data-root")

@@ -4,8 +4,11 @@ that breaks the schema."""
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from mlops_portal.wsgi import application
 from tests.factories import UserFactory
@@ -33,10 +36,19 @@ def test_schema_validates():
 
 
 @pytest.fixture
-def token(db) -> str:
+def keep_test_connection_open():
+    """Schemathesis calls the WSGI app directly; like Django's test client, stop the end of each
+    request from closing the test's database connection (PostgreSQL would lose its transaction)."""
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, keep_test_connection_open) -> str:
     """An admin's token, so fuzzing reaches every endpoint past the role checks; with some data
     behind them (the demo fleet) so detail and lineage routes have something to return."""
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", "--registry-only", stdout=open("/dev/null", "w"))  # noqa: SIM115
     user = UserFactory(username="fuzzer", roles=["admin"])
     return AuthToken.objects.create(user=user)[1]
 
@@ -49,4 +61,10 @@ def token(db) -> str:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_api_conforms_to_its_schema(case, token):
-    case.call_and_validate(headers={"Authorization": f"Token {token}"})
+    # Bodies checked against a model version's own signature (feature names) cannot be described
+    # by one schema; those operations say so, and only the "valid data is accepted" check is off.
+    per_version = case.operation.definition.raw.get("x-validated-against-signature")
+    case.call_and_validate(
+        headers={"Authorization": f"Token {token}"},
+        excluded_checks=[positive_data_acceptance] if per_version else [],
+    )

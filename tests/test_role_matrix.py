@@ -77,6 +77,31 @@ RULES: dict[str, Rule] = {
         kwargs={"target_type": "registry.registeredmodel", "target_id": "{model_id}"},
         allowed=AUDITORS,
     ),
+    # --- monitoring pages (the monitored version is v2 of the world's model) ---
+    "monitor-list": Rule(),
+    "monitor-detail": Rule(kwargs={"pk": "{monitor}"}),
+    "monitor-create": Rule(kwargs={"name": "{model}", "number": 2}, allowed=AUTHORS),
+    "monitor-edit": Rule(kwargs={"pk": "{monitor}"}, allowed=AUTHORS),
+    "monitor-delete": Rule(method="post", kwargs={"pk": "{monitor}"}, allowed=AUTHORS, ok=302),
+    "monitor-run-now": Rule(method="post", kwargs={"pk": "{monitor}"}, allowed=AUTHORS, ok=302),
+    "monitor-backfill": Rule(
+        method="post", kwargs={"pk": "{monitor}"}, body={"windows": 2}, allowed=AUTHORS, ok=302
+    ),
+    "drift-run-page": Rule(kwargs={"pk": "{monitor}", "run_pk": "{run}"}),
+    "monitor-chart-csv": Rule(kwargs={"pk": "{monitor}", "chart": "drift-share"}),
+    "version-monitoring": Rule(kwargs={"name": "{model}", "number": 2}),
+    # uploads without a file: past the role check, the form error redirects back
+    "reference-upload": Rule(
+        method="post", kwargs={"name": "{model}", "number": 2}, allowed=AUTHORS, ok=302
+    ),
+    "batch-upload": Rule(
+        method="post", kwargs={"name": "{model}", "number": 2}, allowed=AUTHORS, ok=302
+    ),
+    "label-upload": Rule(
+        method="post", kwargs={"name": "{model}", "number": 2}, allowed=AUTHORS, ok=302
+    ),
+    "reference-page": Rule(kwargs={"pk": "{reference}"}),
+    "reference-requeue": Rule(method="post", kwargs={"pk": "{reference}"}, allowed=AUTHORS, ok=302),
     # --- API ---
     "schema": api(allowed=set(ALL_ROLES) | {NO_ROLE}),
     "swagger-ui": api(allowed=set(ALL_ROLES) | {NO_ROLE}),
@@ -118,6 +143,68 @@ RULES: dict[str, Rule] = {
     "api:api-token-detail": api(
         method="delete", kwargs={"token_key": "{token}"}, ok=204, allowed=set(ALL_ROLES) | {NO_ROLE}
     ),
+    # --- monitoring API (objects from the world's "monitoring" entry) ---
+    "api:version-reference-list": api(kwargs={"version_pk": "{mversion}"}),
+    # multipart only: the role check passes, then the missing file is a 400
+    "api:version-reference-list POST": api(
+        method="post", kwargs={"version_pk": "{mversion}"}, allowed=AUTHORS, ok=400
+    ),
+    "api:reference-detail": api(kwargs={"pk": "{reference}"}),
+    "api:version-batch-list": api(kwargs={"version_pk": "{mversion}"}),
+    "api:version-batch-list POST": api(
+        method="post",
+        kwargs={"version_pk": "{mversion}"},
+        body={"records": [{"features": {"x": 1.5, "c": "a"}, "prediction": 0.4}]},
+        allowed=AUTHORS,
+        ok=201,
+    ),
+    "api:version-batch-upload": api(
+        method="post", kwargs={"version_pk": "{mversion}"}, allowed=AUTHORS, ok=400
+    ),
+    "api:batch-detail": api(kwargs={"pk": "{batch}"}),
+    "api:version-prediction-log": api(
+        method="post",
+        kwargs={"version_pk": "{mversion}"},
+        body={"features": {"x": 1.5, "c": "a"}, "prediction": 0.4},
+        allowed=AUTHORS,
+        ok=202,
+    ),
+    "api:version-label-list": api(kwargs={"version_pk": "{mversion}"}),
+    "api:version-label-list POST": api(
+        method="post",
+        kwargs={"version_pk": "{mversion}"},
+        body={"labels": [{"prediction_id": "p-1", "label": 1}]},
+        allowed=AUTHORS,
+        ok=201,
+    ),
+    "api:version-label-upload": api(
+        method="post", kwargs={"version_pk": "{mversion}"}, allowed=AUTHORS, ok=400
+    ),
+    "api:monitor-list": api(),
+    "api:monitor-list POST": api(
+        method="post",
+        body={"model_version": "{mversion}", "reference": "{reference}", "name": "fresh"},
+        allowed=AUTHORS,
+        ok=201,
+    ),
+    "api:monitor-detail": api(kwargs={"pk": "{monitor}"}),
+    "api:monitor-detail PATCH": api(
+        method="patch", kwargs={"pk": "{monitor}"}, body={"description": "new"}, allowed=AUTHORS
+    ),
+    "api:monitor-detail DELETE": api(
+        method="delete", kwargs={"pk": "{monitor}"}, allowed=AUTHORS, ok=204
+    ),
+    "api:monitor-run": api(method="post", kwargs={"pk": "{monitor}"}, allowed=AUTHORS, ok=202),
+    "api:monitor-backfill": api(
+        method="post", kwargs={"pk": "{monitor}"}, body={"windows": 2}, allowed=AUTHORS, ok=202
+    ),
+    "api:drift-run-list": api(),
+    "api:drift-run-detail": api(kwargs={"pk": "{run}"}),
+    "api:drift-run-features": api(kwargs={"pk": "{run}"}),
+    "api:backfill-list": api(),
+    "api:backfill-detail": api(kwargs={"pk": "{backfill}"}),
+    # Prometheus text at /metrics: admins, or a scraper with PORTAL_METRICS_TOKEN
+    "metrics": api(allowed={"admin"}),
 }
 
 
@@ -163,7 +250,32 @@ def world(db):
     dataset = services.dataset_version_create(
         actor=author, name="matrix-data", version="v1", owner_group=team
     )
-    return {"users": users, "model": model, "version": version, "dataset": dataset}
+    world = {"users": users, "model": model, "version": version, "dataset": dataset}
+    world["monitoring"] = _monitoring_world(author, model)
+    return world
+
+
+def _monitoring_world(author, model) -> dict:
+    """A monitored version (with a signature) and one of each monitoring object."""
+    from tests.monitoring import factories as mf
+
+    signature = {
+        "inputs": [{"name": "x", "type": "float"}, {"name": "c", "type": "category"}],
+        "outputs": [{"name": "score", "type": "float"}],
+    }
+    mversion = services.model_version_create(actor=author, model=model, signature=signature)
+    reference = mf.ReferenceDatasetFactory(model_version=mversion, rows=200)
+    monitor = mf.MonitorFactory(reference=reference, model_version=mversion, name="matrix")
+    run = mf.DriftRunFactory(monitor=monitor)
+    mf.FeatureDriftFactory(run=run)
+    return {
+        "mversion": mversion.pk,
+        "reference": reference.pk,
+        "monitor": monitor.pk,
+        "run": run.pk,
+        "batch": mf.InferenceBatchFactory(model_version=mversion).pk,
+        "backfill": mf.BackfillFactory(monitor=monitor).pk,
+    }
 
 
 def _fill(value, world, token: str):
@@ -175,6 +287,7 @@ def _fill(value, world, token: str):
         version=world["version"].pk,
         dataset=world["dataset"].pk,
         token=token,
+        **world.get("monitoring", {}),
     )
 
 

@@ -14,7 +14,15 @@ from mlops_portal.api.base import (
     StrictSlugField,
     StrictSlugRelatedField,
 )
-from registry.models import DatasetVersion, ModelVersion, RegisteredModel, RiskTier, Stage, TaskType
+from registry.models import (
+    DatasetVersion,
+    ModelVersion,
+    RegisteredModel,
+    RiskTier,
+    Stage,
+    TaskType,
+    sha256_validator,
+)
 from registry.services import SIGNATURE_TYPES
 
 # --- output ----------------------------------------------------------------------------------
@@ -163,7 +171,9 @@ def _dataset_list_field(**kwargs):
 class VersionFieldsInputSerializer(StrictInputSerializer):
     description = StrictCharField(required=False, allow_blank=True)
     artifact_uri = StrictCharField(required=False, allow_blank=True, max_length=1024)
-    artifact_sha256 = StrictCharField(required=False, allow_blank=True, max_length=64)
+    artifact_sha256 = StrictCharField(
+        required=False, allow_blank=True, max_length=64, validators=[sha256_validator]
+    )
     framework = StrictCharField(required=False, allow_blank=True, max_length=50)
     signature = SignatureInputSerializer(required=False)
     params = JSONObjectField(required=False)
@@ -196,7 +206,9 @@ class DatasetCreateInputSerializer(StrictInputSerializer):
     name = StrictSlugField(max_length=100)
     version = StrictSlugField(max_length=50)
     uri = StrictCharField(required=False, allow_blank=True, max_length=1024)
-    sha256 = StrictCharField(required=False, allow_blank=True, max_length=64)
+    sha256 = StrictCharField(
+        required=False, allow_blank=True, max_length=64, validators=[sha256_validator]
+    )
     row_count = StrictIntegerField(required=False, allow_null=True, min_value=0)
     schema = ColumnInputSerializer(many=True, required=False)
     description = StrictCharField(required=False, allow_blank=True)
@@ -206,7 +218,9 @@ class DatasetCreateInputSerializer(StrictInputSerializer):
 
 class DatasetUpdateInputSerializer(StrictInputSerializer):
     uri = StrictCharField(required=False, allow_blank=True, max_length=1024)
-    sha256 = StrictCharField(required=False, allow_blank=True, max_length=64)
+    sha256 = StrictCharField(
+        required=False, allow_blank=True, max_length=64, validators=[sha256_validator]
+    )
     row_count = StrictIntegerField(required=False, allow_null=True, min_value=0)
     schema = ColumnInputSerializer(many=True, required=False)
     description = StrictCharField(required=False, allow_blank=True)

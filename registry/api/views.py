@@ -6,6 +6,7 @@ import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from governance.roles import Action
@@ -45,14 +46,18 @@ class DatasetFilter(StrictFilterSet):
     owner = django_filters.CharFilter(field_name="owner_group__name")
 
 
-DEPTH = OpenApiParameter("depth", int, description="Hops to follow each way (1-50, default 10).")
+DEPTH = OpenApiParameter(
+    "depth",
+    {"type": "integer", "minimum": 1, "maximum": 50},
+    description="Hops to follow each way (1-50, default 10).",
+)
 
 
 def _depth(request) -> int:
-    try:
-        return max(1, min(50, int(request.query_params.get("depth", 10))))
-    except ValueError:
-        return 10
+    raw = request.query_params.get("depth", "10")
+    if not (raw.isdigit() and 1 <= int(raw) <= 50):
+        raise ValidationError({"depth": [f"Must be an integer from 1 to 50, got {raw!r}."]})
+    return int(raw)
 
 
 class LineageMixin:

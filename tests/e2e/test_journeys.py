@@ -35,7 +35,7 @@ def test_browse_dashboards_down_to_a_versions_lineage(login, live_server, demo):
     expect(rows).to_have_count(1)
     page.get_by_role("link", name="churn-classifier").click()
     expect(page.get_by_role("heading", name="churn-classifier")).to_be_visible()
-    page.get_by_role("link", name="v2").click()
+    page.locator("table").get_by_role("link", name="v2", exact=True).last.click()
     expect(page.locator(".badge.stage-production")).to_be_visible()
     # The lineage graph is drawn by the locally served plotly.js.
     expect(page.locator("#lineage-graph[data-rendered='true'] .main-svg").first).to_be_visible()

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from governance.services import portal_user_create
+from monitoring.demo import seed_monitoring_demo
 from registry import services as registry
 
 DEMO_PASSWORD = "portal-demo"
@@ -57,13 +58,23 @@ DEMAND_SIGNATURE = {
 class Command(BaseCommand):
     help = "Seed a demo fleet (idempotent): users for each role, teams, models, versions, lineage."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--registry-only",
+            action="store_true",
+            help="Skip the monitoring demo (reference data, batches, drift runs).",
+        )
+
     def handle(self, *args, **options):
         if get_user_model().objects.filter(username="alice").exists():
             self.stdout.write("Demo already seeded; nothing added.")
         else:
             with transaction.atomic():
                 self._seed()
-            self.stdout.write(self.style.SUCCESS("Demo seeded."))
+            self.stdout.write(self.style.SUCCESS("Demo registry seeded."))
+        if not options["registry_only"]:
+            # Its own idempotent step: reference data, a monitor, batches, labels, drift runs.
+            seed_monitoring_demo()
         self.stdout.write(
             f"Demo logins (password '{DEMO_PASSWORD}'): "
             + ", ".join(f"{name} ({roles[0]})" for name, roles, _teams in DEMO_USERS)

@@ -1,0 +1,538 @@
+"""Monitoring REST API: thin views that validate, call one service or selector, serialize.
+
+Ingestion endpoints hang under the model version they feed (``/versions/<id>/batches/`` ...);
+JSON ones accept ``application/json`` only, upload ones ``multipart/form-data`` only, streamed
+to the data root with the size limit applied while the bytes arrive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django_filters
+from django import forms
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from governance.roles import Action
+from mlops_portal.api.base import PortalApiMixin, StrictFilterSet
+from monitoring import selectors, storage
+from monitoring.api import serializers as s
+from monitoring.api.parsers import JSONBody, OrjsonBodyParser, UploadParser
+from monitoring.models import (
+    Backfill,
+    DriftRun,
+    InferenceBatch,
+    JobStatus,
+    LabelBatch,
+    Monitor,
+    ReferenceDataset,
+)
+from monitoring.services import batches, buffer, monitors, references, runs
+from registry.selectors import version_get_by_id
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Retries with the same key and body return the first batch; a different body "
+    "with a used key is refused with 409.",
+)
+
+
+SIGNATURE_CHECKED = {
+    # The body's rows are checked against the model version's signature, which an OpenAPI
+    # schema cannot express: schema-valid rows may still get a 400 naming the mismatch.
+    "x-validated-against-signature": True
+}
+
+
+def _json_body(request) -> tuple[object, str]:
+    data = request.data
+    if isinstance(data, JSONBody):
+        return data.value, data.sha256
+    return data, ""
+
+
+def _ingest_response(result: batches.IngestResult, serializer_class) -> Response:
+    body = serializer_class(result.batch).data
+    if result.replayed:
+        return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+    return Response(body, status=status.HTTP_201_CREATED)
+
+
+class MonitoringApiMixin(PortalApiMixin):
+    """The portal's API base for monitoring views."""
+
+
+class UploadApiMixin:
+    """Upload endpoints: multipart only, files streamed under DATA_ROOT with the size limit."""
+
+    parser_classes = [UploadParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        storage.use_data_root_uploads(request)
+        return super().initialize_request(request, *args, **kwargs)
+
+
+class VersionScopedMixin:
+    """Endpoints under ``/versions/<id>/``: no filters or ordering."""
+
+    filter_backends = []
+
+    def version(self):
+        return version_get_by_id(user=self.request.user, pk=self.kwargs["version_pk"])
+
+
+# --- reference data --------------------------------------------------------------------------
+
+
+class VersionReferenceListApi(
+    UploadApiMixin, VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView
+):
+    """A model version's reference datasets; POST uploads one (CSV or Parquet, multipart)."""
+
+    queryset = ReferenceDataset.objects.none()  # for the schema; requests use the selectors
+
+    required_actions = {"get": Action.MONITOR_VIEW, "post": Action.MONITOR_CONFIGURE}
+    serializer_class = s.ReferenceOutputSerializer
+
+    @extend_schema(responses=s.ReferenceOutputSerializer(many=True))
+    def get(self, request, version_pk: int):
+        version = self.version()
+        page = self.paginate_queryset(
+            selectors.reference_list(user=request.user, filters={"model_version": version.pk})
+        )
+        return self.get_paginated_response(s.ReferenceOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.ReferenceUploadInputSerializer},
+        responses={201: s.ReferenceOutputSerializer},
+        extensions=SIGNATURE_CHECKED,
+    )
+    def post(self, request, version_pk: int):
+        version = self.version()
+        data = s.ReferenceUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            reference = references.reference_dataset_create(
+                actor=request.user,
+                model_version=version,
+                upload_path=Path(upload.temporary_file_path()),
+                filename=upload.name or "",
+                name=data.validated_data["name"],
+            )
+        finally:
+            upload.close()
+        reference = selectors.reference_get(user=request.user, pk=reference.pk)
+        return Response(s.ReferenceOutputSerializer(reference).data, status=status.HTTP_201_CREATED)
+
+
+class ReferenceDetailApi(MonitoringApiMixin, generics.GenericAPIView):
+    """One reference dataset, with its profiling status and progress (poll this)."""
+
+    queryset = ReferenceDataset.objects.none()  # for the schema; requests use the selectors
+
+    required_actions = {"get": Action.MONITOR_VIEW}
+    serializer_class = s.ReferenceOutputSerializer
+
+    def get(self, request, pk: int):
+        reference = selectors.reference_get(user=request.user, pk=pk)
+        return Response(s.ReferenceOutputSerializer(reference).data)
+
+
+# --- production batches ----------------------------------------------------------------------
+
+
+class VersionBatchListApi(VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView):
+    """A model version's production batches; POST sends one as JSON records."""
+
+    queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
+
+    parser_classes = [OrjsonBodyParser]
+    required_actions = {"get": Action.MONITOR_VIEW, "post": Action.DATA_INGEST}
+    serializer_class = s.BatchOutputSerializer
+
+    @extend_schema(responses=s.BatchOutputSerializer(many=True))
+    def get(self, request, version_pk: int):
+        version = self.version()
+        page = self.paginate_queryset(
+            selectors.batch_list(user=request.user, filters={"model_version": version.pk})
+        )
+        return self.get_paginated_response(s.BatchOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.RecordsInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.BatchOutputSerializer, 200: s.BatchOutputSerializer},
+        extensions=SIGNATURE_CHECKED,
+    )
+    def post(self, request, version_pk: int):
+        version = self.version()
+        value, sha256 = _json_body(request)
+        data = s.RecordsInputSerializer(data=value)
+        data.is_valid(raise_exception=True)
+        result = batches.inference_batch_ingest_records(
+            actor=request.user,
+            model_version=version,
+            records=data.validated_data["records"],
+            skip_bad_rows=data.validated_data["skip_bad_rows"],
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            request_sha256=sha256,
+        )
+        return _ingest_response(result, s.BatchOutputSerializer)
+
+
+class VersionBatchUploadApi(
+    UploadApiMixin, VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView
+):
+    """POST a CSV or Parquet file of production rows (multipart field ``file``)."""
+
+    queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
+
+    required_actions = {"post": Action.DATA_INGEST}
+    serializer_class = s.BatchOutputSerializer
+
+    @extend_schema(
+        request={"multipart/form-data": s.FileUploadInputSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.BatchOutputSerializer, 200: s.BatchOutputSerializer},
+        extensions=SIGNATURE_CHECKED,
+    )
+    def post(self, request, version_pk: int):
+        version = self.version()
+        data = s.FileUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            result = batches.inference_batch_ingest_file(
+                actor=request.user,
+                model_version=version,
+                path=Path(upload.temporary_file_path()),
+                filename=upload.name or "",
+                skip_bad_rows=data.validated_data["skip_bad_rows"],
+                idempotency_key=request.headers.get("Idempotency-Key", ""),
+            )
+        finally:
+            upload.close()
+        return _ingest_response(result, s.BatchOutputSerializer)
+
+
+class BatchDetailApi(MonitoringApiMixin, generics.GenericAPIView):
+    """One stored batch with its data-quality summary."""
+
+    queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
+
+    required_actions = {"get": Action.MONITOR_VIEW}
+    serializer_class = s.BatchOutputSerializer
+
+    def get(self, request, pk: int):
+        return Response(s.BatchOutputSerializer(selectors.batch_get(user=request.user, pk=pk)).data)
+
+
+class VersionPredictionApi(VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView):
+    """POST one prediction (as a serving app would); buffered and stored within a minute."""
+
+    queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
+
+    parser_classes = [OrjsonBodyParser]
+    required_actions = {"post": Action.DATA_INGEST}
+    serializer_class = s.PredictionAcceptedSerializer
+
+    @extend_schema(
+        request=s.PredictionInputSerializer,
+        responses={202: s.PredictionAcceptedSerializer},
+        extensions=SIGNATURE_CHECKED,
+    )
+    def post(self, request, version_pk: int):
+        version = self.version()
+        value, _sha256 = _json_body(request)
+        data = s.PredictionInputSerializer(data=value)
+        data.is_valid(raise_exception=True)
+        accepted = buffer.prediction_log(
+            actor=request.user, model_version=version, record=dict(data.validated_data)
+        )
+        return Response(
+            s.PredictionAcceptedSerializer(accepted).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+# --- labels ----------------------------------------------------------------------------------
+
+
+class VersionLabelListApi(VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView):
+    """Ground-truth label batches; POST ``{"labels": [{"prediction_id", "label"}]}``."""
+
+    queryset = LabelBatch.objects.none()  # for the schema; requests use the selectors
+
+    parser_classes = [OrjsonBodyParser]
+    required_actions = {"get": Action.MONITOR_VIEW, "post": Action.DATA_INGEST}
+    serializer_class = s.LabelBatchOutputSerializer
+
+    @extend_schema(responses=s.LabelBatchOutputSerializer(many=True))
+    def get(self, request, version_pk: int):
+        version = self.version()
+        page = self.paginate_queryset(
+            selectors.label_batch_list(user=request.user, filters={"model_version": version.pk})
+        )
+        return self.get_paginated_response(s.LabelBatchOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.LabelsInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.LabelBatchOutputSerializer, 200: s.LabelBatchOutputSerializer},
+        extensions=SIGNATURE_CHECKED,
+    )
+    def post(self, request, version_pk: int):
+        version = self.version()
+        value, sha256 = _json_body(request)
+        data = s.LabelsInputSerializer(data=value)
+        data.is_valid(raise_exception=True)
+        result = batches.label_batch_ingest_records(
+            actor=request.user,
+            model_version=version,
+            labels=data.validated_data["labels"],
+            skip_bad_rows=data.validated_data["skip_bad_rows"],
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            request_sha256=sha256,
+        )
+        return _ingest_response(result, s.LabelBatchOutputSerializer)
+
+
+class VersionLabelUploadApi(
+    UploadApiMixin, VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView
+):
+    """POST a CSV or Parquet file with the columns ``prediction_id`` and ``label``."""
+
+    queryset = LabelBatch.objects.none()  # for the schema; requests use the selectors
+
+    required_actions = {"post": Action.DATA_INGEST}
+    serializer_class = s.LabelBatchOutputSerializer
+
+    @extend_schema(
+        request={"multipart/form-data": s.FileUploadInputSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.LabelBatchOutputSerializer, 200: s.LabelBatchOutputSerializer},
+        extensions=SIGNATURE_CHECKED,
+    )
+    def post(self, request, version_pk: int):
+        version = self.version()
+        data = s.FileUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            result = batches.label_batch_ingest_file(
+                actor=request.user,
+                model_version=version,
+                path=Path(upload.temporary_file_path()),
+                filename=upload.name or "",
+                skip_bad_rows=data.validated_data["skip_bad_rows"],
+                idempotency_key=request.headers.get("Idempotency-Key", ""),
+            )
+        finally:
+            upload.close()
+        return _ingest_response(result, s.LabelBatchOutputSerializer)
+
+
+# --- monitors, runs, backfills ---------------------------------------------------------------
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+class IdFilter(django_filters.Filter):
+    """A row id: a whole number in the database's range (anything else is a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})
+class TrueFalseFilter(django_filters.TypedChoiceFilter):
+    """``true`` or ``false`` only (django-filter's BooleanFilter quietly ignores other text)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", (("true", "true"), ("false", "false")))
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
+class MonitorFilter(StrictFilterSet):
+    model_version = IdFilter(field_name="model_version_id")
+    model = django_filters.CharFilter(field_name="model_version__model__name")
+    enabled = TrueFalseFilter()
+
+    class Meta:
+        model = Monitor
+        fields = []
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.MonitorOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=s.MonitorOutputSerializer),
+    create=extend_schema(
+        request=s.MonitorCreateInputSerializer, responses={201: s.MonitorOutputSerializer}
+    ),
+    partial_update=extend_schema(
+        request=s.MonitorUpdateInputSerializer, responses=s.MonitorOutputSerializer
+    ),
+    destroy=extend_schema(responses={204: None}),
+    run=extend_schema(request=None, responses={202: s.DriftRunOutputSerializer}),
+    backfill=extend_schema(
+        request=s.BackfillInputSerializer, responses={202: s.BackfillOutputSerializer}
+    ),
+)
+class MonitorApi(
+    MonitoringApiMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Drift monitors; their celery-beat schedule follows every change."""
+
+    queryset = Monitor.objects.none()  # for the schema; requests use get_queryset()
+    serializer_class = s.MonitorOutputSerializer
+    lookup_value_regex = r"[0-9]+"
+    filterset_class = MonitorFilter
+    search_fields = ["name", "description", "model_version__model__name"]
+    ordering_fields = ["name", "created_at", "updated_at"]
+    required_actions = {
+        "list": Action.MONITOR_VIEW,
+        "retrieve": Action.MONITOR_VIEW,
+        "create": Action.MONITOR_CONFIGURE,
+        "partial_update": Action.MONITOR_CONFIGURE,
+        "destroy": Action.MONITOR_CONFIGURE,
+        "run": Action.MONITOR_CONFIGURE,
+        "backfill": Action.MONITOR_CONFIGURE,
+    }
+
+    def get_queryset(self):
+        return selectors.monitor_list(user=self.request.user)
+
+    def _output(self, monitor: Monitor) -> dict:
+        return s.MonitorOutputSerializer(
+            selectors.monitor_get(user=self.request.user, pk=monitor.pk)
+        ).data
+
+    def create(self, request):
+        data = s.MonitorCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        monitor = monitors.monitor_create(actor=request.user, **data.validated_data)
+        return Response(self._output(monitor), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        monitor = self.get_object()
+        data = s.MonitorUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        monitor = monitors.monitor_update(
+            actor=request.user, monitor=monitor, **data.validated_data
+        )
+        return Response(self._output(monitor))
+
+    def destroy(self, request, pk=None):
+        monitors.monitor_delete(actor=request.user, monitor=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def run(self, request, pk=None):
+        run = runs.drift_run_now(actor=request.user, monitor=self.get_object())
+        run = selectors.drift_run_get(user=request.user, pk=run.pk)
+        return Response(s.DriftRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"])
+    def backfill(self, request, pk=None):
+        monitor = self.get_object()
+        data = s.BackfillInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        backfill = runs.drift_backfill_request(
+            actor=request.user, monitor=monitor, windows=data.validated_data["windows"]
+        )
+        backfill = selectors.backfill_get(user=request.user, pk=backfill.pk)
+        return Response(s.BackfillOutputSerializer(backfill).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DriftRunFilter(StrictFilterSet):
+    monitor = IdFilter(field_name="monitor_id")
+    status = django_filters.ChoiceFilter(choices=JobStatus.choices)
+    dataset_drift = TrueFalseFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="window_end", lookup_expr="gt")
+    until = django_filters.IsoDateTimeFilter(field_name="window_start", lookup_expr="lt")
+
+    class Meta:
+        model = DriftRun
+        fields = []
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.DriftRunOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=s.DriftRunOutputSerializer),
+    features=extend_schema(responses=s.FeatureDriftOutputSerializer(many=True)),
+)
+class DriftRunApi(
+    MonitoringApiMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Drift runs (one per monitor and window) with status, progress and the dataset verdict."""
+
+    queryset = DriftRun.objects.none()  # for the schema; requests use get_queryset()
+    serializer_class = s.DriftRunOutputSerializer
+    lookup_value_regex = r"[0-9]+"
+    filterset_class = DriftRunFilter
+    ordering_fields = ["window_end", "window_start", "finished_at"]
+    required_actions = {
+        "list": Action.MONITOR_VIEW,
+        "retrieve": Action.MONITOR_VIEW,
+        "features": Action.MONITOR_VIEW,
+    }
+
+    def get_queryset(self):
+        return selectors.drift_run_list(user=self.request.user)
+
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def features(self, request, pk=None):
+        run = selectors.drift_run_get(user=request.user, pk=self.get_object().pk)
+        return Response(s.FeatureDriftOutputSerializer(run.features.all(), many=True).data)
+
+
+class BackfillFilter(StrictFilterSet):
+    monitor = IdFilter(field_name="monitor_id")
+
+    class Meta:
+        model = Backfill
+        fields = []
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.BackfillOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=s.BackfillOutputSerializer),
+)
+class BackfillApi(
+    MonitoringApiMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Backfill requests and their progress."""
+
+    queryset = Backfill.objects.none()  # for the schema; requests use get_queryset()
+    serializer_class = s.BackfillOutputSerializer
+    lookup_value_regex = r"[0-9]+"
+    filterset_class = BackfillFilter
+    ordering_fields = ["created_at", "finished_at"]
+    required_actions = {"list": Action.MONITOR_VIEW, "retrieve": Action.MONITOR_VIEW}
+
+    def get_queryset(self):
+        return selectors.backfill_list(user=self.request.user)

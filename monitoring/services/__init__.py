@@ -1,0 +1,1 @@
+"""Monitoring writes, one module per subject; every write validates, commits and audits."""

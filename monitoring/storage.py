@@ -1,0 +1,216 @@
+"""Files under ``settings.DATA_ROOT``: server-generated names, containment checks, durable writes.
+
+Nothing a client sends ever becomes part of a path. Every path stored in the database is relative
+to the data root and is resolved through :func:`resolve`, which refuses anything that lands
+outside the root (``..``, absolute paths, symlinks pointing elsewhere).
+
+Writes are durable before anyone relies on them: write a temporary file in the target folder,
+fsync it, rename it into place, fsync the folder. Uploads stream into ``DATA_ROOT/tmp`` (same
+file system as their final place, so moving them there is an atomic rename) and are capped at
+``settings.PORTAL_MAX_UPLOAD_BYTES``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+from django.utils import timezone
+
+from mlops_portal.errors import PortalError
+
+TMP_DIR = "tmp"
+TMP_SUFFIX = ".tmp"
+UPLOAD_SUFFIX = ".upload"
+
+
+class PayloadTooLarge(PortalError):
+    code = "too_large"
+    status = 413
+
+
+class StorageError(Exception):
+    """A stored path that does not resolve inside the data root: never shown to clients."""
+
+
+def data_root() -> Path:
+    root = Path(settings.DATA_ROOT).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def resolve(relative: str) -> Path:
+    """The absolute path of a stored relative path, refusing anything outside the data root."""
+    root = data_root()
+    if not relative or os.path.isabs(relative):
+        raise StorageError(f"not a relative data path: {relative!r}")
+    path = (root / relative).resolve()
+    if path == root or not path.is_relative_to(root):
+        raise StorageError(f"data path escapes the data root: {relative!r}")
+    return path
+
+
+def new_relative_path(kind: str, version_id: int, suffix: str) -> str:
+    """``<kind>/v<version>/<yyyy>/<mm>/<dd>/<random>.<suffix>``, dated so sweeps stay cheap."""
+    today = timezone.now()
+    return f"{kind}/v{int(version_id)}/{today:%Y/%m/%d}/{uuid.uuid4().hex}{suffix}"
+
+
+def tmp_dir() -> Path:
+    path = data_root() / TMP_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_parquet(table: pa.Table, relative: str) -> tuple[int, str]:
+    """Write ``table`` durably at ``relative``; returns (size in bytes, sha256).
+
+    Temporary name in the target folder, fsync, rename, fsync the folder: a reader sees either
+    no file or the whole file. On any failure the temporary file is removed.
+    """
+    final = resolve(relative)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.parent / f".{final.name}.{uuid.uuid4().hex}{TMP_SUFFIX}"
+    try:
+        with temporary.open("wb") as stream:
+            pq.write_table(table, stream, compression="zstd")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, final)
+        fsync_dir(final.parent)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return final.stat().st_size, file_sha256(final)
+
+
+def move_into_place(source: Path, relative: str) -> Path:
+    """Durably move a file already under the data root (an upload) to ``relative``."""
+    final = resolve(relative)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("rb") as stream:
+        os.fsync(stream.fileno())
+    os.replace(source, final)
+    fsync_dir(final.parent)
+    return final
+
+
+def remove(relative: str) -> None:
+    """Delete a stored file; a missing file is not an error."""
+    if relative:
+        resolve(relative).unlink(missing_ok=True)
+
+
+def sweep_temporary_files(*, older_than_seconds: int = 6 * 3600) -> int:
+    """Remove temporary and upload files left behind by killed processes. Returns how many."""
+    root = data_root()
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for pattern in (f"**/*{TMP_SUFFIX}", f"{TMP_DIR}/*{UPLOAD_SUFFIX}*"):
+        for path in root.glob(pattern):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+    return removed
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+def max_upload_bytes() -> int:
+    return int(settings.PORTAL_MAX_UPLOAD_BYTES)
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"file: the upload is larger than the limit of {limit:,} bytes "
+        f"({limit / 1024 / 1024:.0f} MiB).",
+        field="file",
+    )
+
+
+class DataRootUploadedFile(UploadedFile):
+    """An upload streamed to a temporary file under ``DATA_ROOT/tmp`` (deleted when closed)."""
+
+    def __init__(self, name, content_type, size, charset, content_type_extra=None):
+        file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by UploadedFile.close
+            suffix=UPLOAD_SUFFIX, dir=tmp_dir()
+        )
+        super().__init__(file, name, content_type, size, charset, content_type_extra)
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+    def close(self):
+        try:
+            return self.file.close()
+        except FileNotFoundError:
+            pass  # moved into its final place: nothing left to delete
+
+
+class DataRootUploadHandler(FileUploadHandler):
+    """Streams every uploaded file to disk under the data root, refusing more than the limit.
+
+    The declared Content-Length is checked before anything is read; the bytes actually received
+    are counted too (a client may lie or send chunked bodies).
+    """
+
+    def __init__(self, request=None, *, limit: int | None = None):
+        super().__init__(request)
+        self.limit = max_upload_bytes() if limit is None else limit
+        self.received = 0
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length and content_length > self.limit + 64 * 1024:
+            raise too_large(self.limit)
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.file = DataRootUploadedFile(
+            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+        )
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.file.close()
+            raise too_large(self.limit)
+        self.file.write(raw_data)
+
+    def file_complete(self, file_size):
+        self.file.seek(0)
+        self.file.size = file_size
+        return self.file
+
+
+def use_data_root_uploads(request) -> None:
+    """Make this request stream its uploads to the data root (call before touching POST)."""
+    request.upload_handlers = [DataRootUploadHandler(request)]
