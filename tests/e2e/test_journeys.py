@@ -88,3 +88,15 @@ def test_a_user_creates_an_api_token_on_the_profile_page(login, live_server, dem
         f"{live_server.url}/api/v1/me/", headers={"Authorization": f"Token {token}"}
     )
     assert response.json()["roles"] == ["data_scientist"]
+
+
+def test_browse_drift_from_the_overview_to_a_monitor(login, live_server, demo):
+    page = login("victor")
+    row = page.locator("tr", has_text="churn-classifier")
+    expect(row.locator(".badge").last).to_be_visible()
+    row.get_by_role("link", name="churn-daily").click()
+    expect(page.get_by_role("heading", name=re.compile("churn-daily"))).to_be_visible()
+    # Server-built figures, drawn by the local plotly.js: drift share over time, heatmap, ...
+    expect(page.locator(".chart[data-rendered='true'] .main-svg").first).to_be_visible()
+    assert page.locator(".chart[data-rendered='true']").count() >= 2
+    page.screenshot(path=str(SCREENSHOTS / "monitor-detail.png"), full_page=True)
