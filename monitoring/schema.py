@@ -199,9 +199,9 @@ def _short(value: Any) -> str:
 def _parse_iso(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _is_float(v: Any) -> bool:

@@ -4,7 +4,7 @@ that breaks the schema."""
 import pytest
 import schemathesis
 from django.core.management import call_command
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
@@ -39,9 +39,11 @@ def test_schema_validates():
 def keep_test_connection_open():
     """Schemathesis calls the WSGI app directly; like Django's test client, stop the end of each
     request from closing the test's database connection (PostgreSQL would lose its transaction)."""
-    request_finished.disconnect(close_old_connections)
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
     yield
-    request_finished.connect(close_old_connections)
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from governance import audit, selectors, services
 from governance.api import serializers as s
 from governance.audit import AuditEvent
 from governance.roles import Action, user_roles
-from mlops_portal.api.base import PortalApiMixin, StrictFilterSet
+from mlops_portal.api.base import PortalApiMixin, StrictFilterSet, UtcIsoDateTimeFilter
 
 
 class AuditEventFilter(StrictFilterSet):
@@ -21,8 +21,8 @@ class AuditEventFilter(StrictFilterSet):
     actor = django_filters.CharFilter(field_name="actor_username")
     target_type = django_filters.CharFilter()
     target_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    since = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    until = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

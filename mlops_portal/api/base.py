@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
+from django import forms as django_forms
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -44,11 +47,27 @@ class StrictFilterSet(django_filters.FilterSet):
         return valid
 
 
+class _UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        try:
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows.
+            return parsed.astimezone(UTC) if parsed and parsed.tzinfo else parsed
+        except OverflowError as exc:
+            raise django_forms.ValidationError("Date-time out of range.") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter whose value reaches the database in UTC."""
+
+    field_class = _UtcIsoDateTimeField
+
+
 class StrictSlugRelatedField(serializers.SlugRelatedField):
     """A reference by name: an empty string is refused, not read as 'none'."""
 
     def run_validation(self, data=serializers.empty):
-        if data == "":
+        if data == "" or (isinstance(data, str) and "\x00" in data):
             self.fail("invalid")
         return super().run_validation(data)
 
@@ -80,6 +99,42 @@ def validated(serializer_class: type[serializers.Serializer], data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+NO_NUL = "^[^\\u0000]*$"
+SCALAR_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "pattern": NO_NUL, "nullable": True},
+        {"type": "number"},
+        {"type": "boolean"},
+    ]
+}
+
+
+def _has_nul(value) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+@extend_schema_field({"type": "object", "additionalProperties": SCALAR_SCHEMA})
+class ScalarMapField(serializers.JSONField):
+    """Name → string, number, boolean or null (like MLflow params); no NUL characters, which
+    PostgreSQL cannot store."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        for key, item in value.items():
+            if _has_nul(key) or _has_nul(item):
+                raise serializers.ValidationError(f"{key!r}: NUL characters are not allowed.")
+            if isinstance(item, dict | list):
+                raise serializers.ValidationError(f"{key!r}: must be a string, number or boolean.")
+        return value
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "number"}})
+class NumberMapField(ScalarMapField):
+    """Name → number (metrics); finiteness is checked by the service."""
 
 
 class RolePermission(BasePermission):

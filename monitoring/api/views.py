@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.roles import Action
-from mlops_portal.api.base import PortalApiMixin, StrictFilterSet
+from mlops_portal.api.base import PortalApiMixin, StrictFilterSet, UtcIsoDateTimeFilter
 from monitoring import selectors, storage
 from monitoring.api import serializers as s
 from monitoring.api.parsers import JSONBody, OrjsonBodyParser, UploadParser
@@ -466,8 +466,8 @@ class DriftRunFilter(StrictFilterSet):
     monitor = IdFilter(field_name="monitor_id")
     status = django_filters.ChoiceFilter(choices=JobStatus.choices)
     dataset_drift = TrueFalseFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="window_end", lookup_expr="gt")
-    until = django_filters.IsoDateTimeFilter(field_name="window_start", lookup_expr="lt")
+    since = UtcIsoDateTimeFilter(field_name="window_end", lookup_expr="gt")
+    until = UtcIsoDateTimeFilter(field_name="window_start", lookup_expr="lt")
 
     class Meta:
         model = DriftRun

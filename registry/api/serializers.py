@@ -6,7 +6,8 @@ from django.contrib.auth.models import Group
 from rest_framework import serializers
 
 from mlops_portal.api.base import (
-    JSONObjectField,
+    NumberMapField,
+    ScalarMapField,
     StrictBooleanField,
     StrictCharField,
     StrictInputSerializer,
@@ -176,8 +177,8 @@ class VersionFieldsInputSerializer(StrictInputSerializer):
     )
     framework = StrictCharField(required=False, allow_blank=True, max_length=50)
     signature = SignatureInputSerializer(required=False)
-    params = JSONObjectField(required=False)
-    metrics = JSONObjectField(required=False)
+    params = ScalarMapField(required=False)
+    metrics = NumberMapField(required=False)
     code_repository = StrictCharField(required=False, allow_blank=True, max_length=500)
     code_commit = StrictCharField(required=False, allow_blank=True, max_length=64)
     run_id = StrictCharField(required=False, allow_blank=True, max_length=100)
