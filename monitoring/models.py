@@ -339,13 +339,10 @@ class BatchSource(models.TextChoices):
     BUFFER = "buffer", "Compacted single predictions"
 
 
-class InferenceBatch(models.Model):
-    """An immutable Parquet file of production rows, committed only after the file is durable."""
+class StoredRowsFile(models.Model):
+    """What every immutable Parquet file of rows records: where it is, what it holds, who sent
+    it, and the idempotency key that makes a client's retry return it instead of a copy."""
 
-    model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="inference_batches"
-    )
-    source = models.CharField(max_length=10, choices=BatchSource.choices)
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_sha256 = models.CharField(max_length=64, blank=True)
     data_path = models.CharField(max_length=500)
@@ -354,9 +351,6 @@ class InferenceBatch(models.Model):
     row_count = models.PositiveBigIntegerField()
     skipped_rows = models.PositiveBigIntegerField(default=0)
     skip_reasons = models.JSONField(default=list, blank=True)
-    quality = models.JSONField(default=dict, blank=True)
-    first_timestamp = models.DateTimeField()
-    last_timestamp = models.DateTimeField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -367,7 +361,26 @@ class InferenceBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-pk"]
+
+    @property
+    def ownership_root(self) -> RegisteredModel:
+        return self.model_version.model
+
+
+class InferenceBatch(StoredRowsFile):
+    """An immutable Parquet file of production rows, committed only after the file is durable."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="inference_batches"
+    )
+    source = models.CharField(max_length=10, choices=BatchSource.choices)
+    quality = models.JSONField(default=dict, blank=True)
+    first_timestamp = models.DateTimeField()
+    last_timestamp = models.DateTimeField()
+
+    class Meta(StoredRowsFile.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["model_version", "idempotency_key"],
@@ -380,37 +393,16 @@ class InferenceBatch(models.Model):
     def __str__(self) -> str:
         return f"batch {self.pk} of {self.model_version} ({self.row_count} rows)"
 
-    @property
-    def ownership_root(self) -> RegisteredModel:
-        return self.model_version.model
 
-
-class LabelBatch(models.Model):
+class LabelBatch(StoredRowsFile):
     """Ground-truth labels by prediction id, stored as an immutable Parquet file."""
 
     model_version = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, related_name="label_batches"
     )
     source = models.CharField(max_length=10, choices=BatchSource.choices[:3])
-    idempotency_key = models.CharField(max_length=200, blank=True)
-    request_sha256 = models.CharField(max_length=64, blank=True)
-    data_path = models.CharField(max_length=500)
-    size_bytes = models.PositiveBigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64)
-    row_count = models.PositiveBigIntegerField()
-    skipped_rows = models.PositiveBigIntegerField(default=0)
-    skip_reasons = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(StoredRowsFile.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["model_version", "idempotency_key"],
@@ -421,7 +413,3 @@ class LabelBatch(models.Model):
 
     def __str__(self) -> str:
         return f"labels {self.pk} of {self.model_version} ({self.row_count} rows)"
-
-    @property
-    def ownership_root(self) -> RegisteredModel:
-        return self.model_version.model
