@@ -48,6 +48,22 @@ def model_list(*, user, filters: dict | None = None) -> QuerySet[RegisteredModel
     return models.order_by("name")
 
 
+def model_tag_names_attach(models: list[RegisteredModel]) -> list[RegisteredModel]:
+    """Each model's sorted tag names as ``model.tag_names``, in one query for the whole page
+    (cheaper than a prefetch, which builds a related manager per row)."""
+    names: dict[int, list[str]] = {model.pk: [] for model in models}
+    rows = (
+        RegisteredModel.tags.through.objects.filter(registeredmodel_id__in=names)
+        .order_by("tag__name")
+        .values_list("registeredmodel_id", "tag__name")
+    )
+    for model_id, tag in rows:
+        names[model_id].append(tag)
+    for model in models:
+        model.tag_names = names[model.pk]
+    return models
+
+
 def model_get(*, user, name: str) -> RegisteredModel:
     model = model_list(user=user).filter(name=name).first()
     if model is None:

@@ -43,7 +43,24 @@ class ModelOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_tags(self, model) -> list[str]:
-        return [tag.name for tag in model.tags.all()]
+        names = getattr(model, "tag_names", None)  # set in bulk by the list endpoint
+        return names if names is not None else [tag.name for tag in model.tags.all()]
+
+    def to_representation(self, model) -> dict:
+        """A plain dict: lists of 100 models are the API's hottest path (same fields as above)."""
+        return {
+            "id": model.pk,
+            "name": model.name,
+            "description": model.description,
+            "owner_group": model.owner_group.name if model.owner_group_id else None,
+            "task_type": model.task_type,
+            "risk_tier": model.risk_tier,
+            "tags": self.get_tags(model),
+            "version_count": getattr(model, "version_count", 0),
+            "production_version": getattr(model, "production_version", None),
+            "created_at": serializers.DateTimeField().to_representation(model.created_at),
+            "updated_at": serializers.DateTimeField().to_representation(model.updated_at),
+        }
 
 
 class DatasetRefSerializer(serializers.Serializer):

@@ -107,6 +107,11 @@ class ModelApi(
     def get_queryset(self):
         return selectors.model_list(user=self.request.user)
 
+    def list(self, request):
+        models = self.filter_queryset(self.get_queryset().prefetch_related(None))
+        page = selectors.model_tag_names_attach(list(self.paginate_queryset(models)))
+        return self.get_paginated_response(s.ModelOutputSerializer(page, many=True).data)
+
     def create(self, request):
         data = validated(s.ModelCreateInputSerializer, request.data)
         model = services.model_create(actor=request.user, **data)
