@@ -366,15 +366,15 @@ def reference_upload(request, name: str, number: int):
     return redirect("reference-page", pk=reference.pk)
 
 
-@_streamed_upload
-def batch_upload(request, name: str, number: int):
-    """Upload a CSV or Parquet file of production rows for the version."""
+def _ingest_upload(request, name: str, number: int, ingest_file, noun: str):
+    """Store an uploaded CSV or Parquet file through ``ingest_file`` (a batches service) and say
+    what was stored, or what was wrong, on the version's monitoring page."""
     version = version_get(user=request.user, model_name=name, number=number)
     form = _uploaded(request, UploadForm, Action.DATA_INGEST, version)
     if form is not None:
         upload = form.cleaned_data["file"]
         try:
-            result = batches.inference_batch_ingest_file(
+            result = ingest_file(
                 actor=request.user,
                 model_version=version,
                 path=Path(upload.temporary_file_path()),
@@ -384,36 +384,21 @@ def batch_upload(request, name: str, number: int):
         except PortalError as error:
             _report(request, error)
         else:
-            skipped = (
-                f", {result.batch.skipped_rows} bad rows skipped"
-                if result.batch.skipped_rows
-                else ""
-            )
-            messages.success(request, f"Stored {result.batch.row_count} rows{skipped}.")
+            batch = result.batch
+            skipped = f", {batch.skipped_rows} bad rows skipped" if batch.skipped_rows else ""
+            messages.success(request, f"Stored {batch.row_count} {noun}{skipped}.")
         finally:
             upload.close()
     return redirect("version-monitoring", name=name, number=number)
+
+
+@_streamed_upload
+def batch_upload(request, name: str, number: int):
+    """Upload a CSV or Parquet file of production rows for the version."""
+    return _ingest_upload(request, name, number, batches.inference_batch_ingest_file, "rows")
 
 
 @_streamed_upload
 def label_upload(request, name: str, number: int):
     """Upload ground-truth labels (prediction_id, label) for the version."""
-    version = version_get(user=request.user, model_name=name, number=number)
-    form = _uploaded(request, UploadForm, Action.DATA_INGEST, version)
-    if form is not None:
-        upload = form.cleaned_data["file"]
-        try:
-            result = batches.label_batch_ingest_file(
-                actor=request.user,
-                model_version=version,
-                path=Path(upload.temporary_file_path()),
-                filename=upload.name or "",
-                skip_bad_rows=form.cleaned_data["skip_bad_rows"],
-            )
-        except PortalError as error:
-            _report(request, error)
-        else:
-            messages.success(request, f"Stored {result.batch.row_count} labels.")
-        finally:
-            upload.close()
-    return redirect("version-monitoring", name=name, number=number)
+    return _ingest_upload(request, name, number, batches.label_batch_ingest_file, "labels")

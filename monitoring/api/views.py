@@ -69,10 +69,6 @@ def _ingest_response(result: batches.IngestResult, serializer_class) -> Response
     return Response(body, status=status.HTTP_201_CREATED)
 
 
-class MonitoringApiMixin(PortalApiMixin):
-    """The portal's API base for monitoring views."""
-
-
 class UploadApiMixin:
     """Upload endpoints: multipart only, files streamed under DATA_ROOT with the size limit."""
 
@@ -91,12 +87,57 @@ class VersionScopedMixin:
     def version(self):
         return version_get_by_id(user=self.request.user, pk=self.kwargs["version_pk"])
 
+    def version_page(self, selector, serializer_class) -> Response:
+        """One page of what ``selector`` lists for this version, serialized."""
+        rows = selector(user=self.request.user, filters={"model_version": self.version().pk})
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class VersionFileIngestApi(
+    UploadApiMixin, VersionScopedMixin, PortalApiMixin, generics.GenericAPIView
+):
+    """POST a CSV or Parquet file (multipart field ``file``) to ``ingest_file``, a service with
+    the signature of ``batches.inference_batch_ingest_file``."""
+
+    required_actions = {"post": Action.DATA_INGEST}
+    ingest_file = None
+
+    def post(self, request, version_pk: int):
+        version = self.version()
+        data = s.FileUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            result = self.ingest_file(
+                actor=request.user,
+                model_version=version,
+                path=Path(upload.temporary_file_path()),
+                filename=upload.name or "",
+                skip_bad_rows=data.validated_data["skip_bad_rows"],
+                idempotency_key=request.headers.get("Idempotency-Key", ""),
+            )
+        finally:
+            upload.close()
+        return _ingest_response(result, self.serializer_class)
+
+
+def _file_ingest_schema(output):
+    return extend_schema_view(
+        post=extend_schema(
+            request={"multipart/form-data": s.FileUploadInputSerializer},
+            parameters=[IDEMPOTENCY_KEY],
+            responses={201: output, 200: output},
+            extensions=SIGNATURE_CHECKED,
+        )
+    )
+
 
 # --- reference data --------------------------------------------------------------------------
 
 
 class VersionReferenceListApi(
-    UploadApiMixin, VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView
+    UploadApiMixin, VersionScopedMixin, PortalApiMixin, generics.GenericAPIView
 ):
     """A model version's reference datasets; POST uploads one (CSV or Parquet, multipart)."""
 
@@ -107,11 +148,7 @@ class VersionReferenceListApi(
 
     @extend_schema(responses=s.ReferenceOutputSerializer(many=True))
     def get(self, request, version_pk: int):
-        version = self.version()
-        page = self.paginate_queryset(
-            selectors.reference_list(user=request.user, filters={"model_version": version.pk})
-        )
-        return self.get_paginated_response(s.ReferenceOutputSerializer(page, many=True).data)
+        return self.version_page(selectors.reference_list, s.ReferenceOutputSerializer)
 
     @extend_schema(
         request={"multipart/form-data": s.ReferenceUploadInputSerializer},
@@ -137,7 +174,7 @@ class VersionReferenceListApi(
         return Response(s.ReferenceOutputSerializer(reference).data, status=status.HTTP_201_CREATED)
 
 
-class ReferenceDetailApi(MonitoringApiMixin, generics.GenericAPIView):
+class ReferenceDetailApi(PortalApiMixin, generics.GenericAPIView):
     """One reference dataset, with its profiling status and progress (poll this)."""
 
     queryset = ReferenceDataset.objects.none()  # for the schema; requests use the selectors
@@ -153,7 +190,7 @@ class ReferenceDetailApi(MonitoringApiMixin, generics.GenericAPIView):
 # --- production batches ----------------------------------------------------------------------
 
 
-class VersionBatchListApi(VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView):
+class VersionBatchListApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
     """A model version's production batches; POST sends one as JSON records."""
 
     queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
@@ -164,11 +201,7 @@ class VersionBatchListApi(VersionScopedMixin, MonitoringApiMixin, generics.Gener
 
     @extend_schema(responses=s.BatchOutputSerializer(many=True))
     def get(self, request, version_pk: int):
-        version = self.version()
-        page = self.paginate_queryset(
-            selectors.batch_list(user=request.user, filters={"model_version": version.pk})
-        )
-        return self.get_paginated_response(s.BatchOutputSerializer(page, many=True).data)
+        return self.version_page(selectors.batch_list, s.BatchOutputSerializer)
 
     @extend_schema(
         request=s.RecordsInputSerializer,
@@ -192,42 +225,16 @@ class VersionBatchListApi(VersionScopedMixin, MonitoringApiMixin, generics.Gener
         return _ingest_response(result, s.BatchOutputSerializer)
 
 
-class VersionBatchUploadApi(
-    UploadApiMixin, VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView
-):
+@_file_ingest_schema(s.BatchOutputSerializer)
+class VersionBatchUploadApi(VersionFileIngestApi):
     """POST a CSV or Parquet file of production rows (multipart field ``file``)."""
 
     queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
-
-    required_actions = {"post": Action.DATA_INGEST}
     serializer_class = s.BatchOutputSerializer
-
-    @extend_schema(
-        request={"multipart/form-data": s.FileUploadInputSerializer},
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: s.BatchOutputSerializer, 200: s.BatchOutputSerializer},
-        extensions=SIGNATURE_CHECKED,
-    )
-    def post(self, request, version_pk: int):
-        version = self.version()
-        data = s.FileUploadInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        try:
-            result = batches.inference_batch_ingest_file(
-                actor=request.user,
-                model_version=version,
-                path=Path(upload.temporary_file_path()),
-                filename=upload.name or "",
-                skip_bad_rows=data.validated_data["skip_bad_rows"],
-                idempotency_key=request.headers.get("Idempotency-Key", ""),
-            )
-        finally:
-            upload.close()
-        return _ingest_response(result, s.BatchOutputSerializer)
+    ingest_file = staticmethod(batches.inference_batch_ingest_file)
 
 
-class BatchDetailApi(MonitoringApiMixin, generics.GenericAPIView):
+class BatchDetailApi(PortalApiMixin, generics.GenericAPIView):
     """One stored batch with its data-quality summary."""
 
     queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
@@ -239,7 +246,7 @@ class BatchDetailApi(MonitoringApiMixin, generics.GenericAPIView):
         return Response(s.BatchOutputSerializer(selectors.batch_get(user=request.user, pk=pk)).data)
 
 
-class VersionPredictionApi(VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView):
+class VersionPredictionApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
     """POST one prediction (as a serving app would); buffered and stored within a minute."""
 
     queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
@@ -269,7 +276,7 @@ class VersionPredictionApi(VersionScopedMixin, MonitoringApiMixin, generics.Gene
 # --- labels ----------------------------------------------------------------------------------
 
 
-class VersionLabelListApi(VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView):
+class VersionLabelListApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
     """Ground-truth label batches; POST ``{"labels": [{"prediction_id", "label"}]}``."""
 
     queryset = LabelBatch.objects.none()  # for the schema; requests use the selectors
@@ -280,11 +287,7 @@ class VersionLabelListApi(VersionScopedMixin, MonitoringApiMixin, generics.Gener
 
     @extend_schema(responses=s.LabelBatchOutputSerializer(many=True))
     def get(self, request, version_pk: int):
-        version = self.version()
-        page = self.paginate_queryset(
-            selectors.label_batch_list(user=request.user, filters={"model_version": version.pk})
-        )
-        return self.get_paginated_response(s.LabelBatchOutputSerializer(page, many=True).data)
+        return self.version_page(selectors.label_batch_list, s.LabelBatchOutputSerializer)
 
     @extend_schema(
         request=s.LabelsInputSerializer,
@@ -308,39 +311,13 @@ class VersionLabelListApi(VersionScopedMixin, MonitoringApiMixin, generics.Gener
         return _ingest_response(result, s.LabelBatchOutputSerializer)
 
 
-class VersionLabelUploadApi(
-    UploadApiMixin, VersionScopedMixin, MonitoringApiMixin, generics.GenericAPIView
-):
+@_file_ingest_schema(s.LabelBatchOutputSerializer)
+class VersionLabelUploadApi(VersionFileIngestApi):
     """POST a CSV or Parquet file with the columns ``prediction_id`` and ``label``."""
 
     queryset = LabelBatch.objects.none()  # for the schema; requests use the selectors
-
-    required_actions = {"post": Action.DATA_INGEST}
     serializer_class = s.LabelBatchOutputSerializer
-
-    @extend_schema(
-        request={"multipart/form-data": s.FileUploadInputSerializer},
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: s.LabelBatchOutputSerializer, 200: s.LabelBatchOutputSerializer},
-        extensions=SIGNATURE_CHECKED,
-    )
-    def post(self, request, version_pk: int):
-        version = self.version()
-        data = s.FileUploadInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        try:
-            result = batches.label_batch_ingest_file(
-                actor=request.user,
-                model_version=version,
-                path=Path(upload.temporary_file_path()),
-                filename=upload.name or "",
-                skip_bad_rows=data.validated_data["skip_bad_rows"],
-                idempotency_key=request.headers.get("Idempotency-Key", ""),
-            )
-        finally:
-            upload.close()
-        return _ingest_response(result, s.LabelBatchOutputSerializer)
+    ingest_file = staticmethod(batches.label_batch_ingest_file)
 
 
 # --- monitors, runs, backfills ---------------------------------------------------------------
@@ -394,7 +371,7 @@ class MonitorFilter(StrictFilterSet):
     ),
 )
 class MonitorApi(
-    MonitoringApiMixin,
+    PortalApiMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -480,7 +457,7 @@ class DriftRunFilter(StrictFilterSet):
     features=extend_schema(responses=s.FeatureDriftOutputSerializer(many=True)),
 )
 class DriftRunApi(
-    MonitoringApiMixin,
+    PortalApiMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -520,7 +497,7 @@ class BackfillFilter(StrictFilterSet):
     retrieve=extend_schema(responses=s.BackfillOutputSerializer),
 )
 class BackfillApi(
-    MonitoringApiMixin,
+    PortalApiMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
