@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.utils import timezone
 from knox.models import AuthToken
 
 from governance.audit import AuditEvent
@@ -33,4 +34,6 @@ def object_history(*, user, target_type: str, target_id) -> QuerySet[AuditEvent]
 
 
 def api_token_list(*, user) -> QuerySet[AuthToken]:
-    return AuthToken.objects.filter(user=user).order_by("-created")
+    """The user's tokens, newest first; ``expired`` marks those authentication now refuses."""
+    expired = ExpressionWrapper(Q(expiry__lt=timezone.now()), output_field=BooleanField())
+    return AuthToken.objects.filter(user=user).annotate(expired=expired).order_by("-created")

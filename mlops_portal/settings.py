@@ -154,7 +154,7 @@ PORTAL_FUTURE_TIMESTAMP_TOLERANCE = env.int("PORTAL_FUTURE_TIMESTAMP_TOLERANCE",
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "mlops_portal.api.auth.PortalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

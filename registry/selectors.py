@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from governance.roles import Action, require
 from mlops_portal.errors import NotFound
@@ -21,6 +22,22 @@ def _production_version_number():
     )
 
 
+def _version_count():
+    """A correlated count, not a join + GROUP BY: pages then count and fetch without grouping
+    every version of every matching model, and ``count()`` can drop it."""
+    return Coalesce(
+        Subquery(
+            ModelVersion.objects.filter(model=OuterRef("pk"))
+            .order_by()
+            .values("model")
+            .annotate(total=Count("pk"))
+            .values("total"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
 def model_list(*, user, filters: dict | None = None) -> QuerySet[RegisteredModel]:
     require(user, Action.MODEL_VIEW)
     filters = filters or {}
@@ -28,7 +45,7 @@ def model_list(*, user, filters: dict | None = None) -> QuerySet[RegisteredModel
         RegisteredModel.objects.select_related("owner_group")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .annotate(
-            version_count=Count("versions", distinct=True),
+            version_count=_version_count(),
             production_version=_production_version_number(),
         )
     )

@@ -30,6 +30,9 @@ class TokenOutputSerializer(serializers.Serializer):
     token_key = serializers.CharField()
     created = serializers.DateTimeField()
     expiry = serializers.DateTimeField(allow_null=True)
+    expired = serializers.BooleanField(
+        default=False, help_text="Past its expiry: refused until revoked and replaced."
+    )
 
 
 class TokenCreatedOutputSerializer(TokenOutputSerializer):

@@ -6,6 +6,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms as django_forms
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -13,6 +14,16 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission
 
 from governance.roles import may
+
+
+def iso_datetime(value, zone=None):
+    """What DRF's DateTimeField renders (ISO 8601 in the current time zone, ``Z`` for UTC), at
+    a tenth of its cost: hand-written output serializers of hot endpoints use it. Pass
+    ``zone`` (``timezone.get_current_timezone()``) when rendering many rows."""
+    if value is None:
+        return None
+    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class StrictCharField(serializers.CharField):
@@ -160,6 +171,13 @@ class PortalApiMixin:
 
     permission_classes = [RolePermission]
     required_actions: dict[str, str] = {}
+
+    def filter_queryset(self, queryset):
+        """Filters, search and ordering shape lists; a detail URL names one object whatever
+        its query string says (and skips building the filter form)."""
+        if getattr(self, "action", "list") != "list":
+            return queryset
+        return super().filter_queryset(queryset)
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from rest_framework import serializers
 
 from mlops_portal.api.base import (
@@ -14,6 +17,7 @@ from mlops_portal.api.base import (
     StrictIntegerField,
     StrictSlugField,
     StrictSlugRelatedField,
+    iso_datetime,
 )
 from registry.models import (
     DatasetVersion,
@@ -46,6 +50,10 @@ class ModelOutputSerializer(serializers.Serializer):
         names = getattr(model, "tag_names", None)  # set in bulk by the list endpoint
         return names if names is not None else [tag.name for tag in model.tags.all()]
 
+    @cached_property
+    def _zone(self):
+        return timezone.get_current_timezone()  # once per list, not twice per row
+
     def to_representation(self, model) -> dict:
         """A plain dict: lists of 100 models are the API's hottest path (same fields as above)."""
         return {
@@ -58,8 +66,8 @@ class ModelOutputSerializer(serializers.Serializer):
             "tags": self.get_tags(model),
             "version_count": getattr(model, "version_count", 0),
             "production_version": getattr(model, "production_version", None),
-            "created_at": serializers.DateTimeField().to_representation(model.created_at),
-            "updated_at": serializers.DateTimeField().to_representation(model.updated_at),
+            "created_at": iso_datetime(model.created_at, self._zone),
+            "updated_at": iso_datetime(model.updated_at, self._zone),
         }
 
 
@@ -106,6 +114,46 @@ class VersionOutputSerializer(serializers.Serializer):
     evaluated_on = DatasetRefSerializer(many=True)
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, version) -> dict:
+        """A plain dict (same fields as above): creating and reading versions are the API's
+        busiest calls, and DRF's nested fields cost more than the rest of the request."""
+        signature = version.signature or {}
+        parent = version.parent
+        return {
+            "id": version.pk,
+            "model": version.model.name,
+            "version": version.version,
+            "stage": version.stage,
+            "stage_changed_at": iso_datetime(version.stage_changed_at),
+            "description": version.description,
+            "artifact_uri": version.artifact_uri,
+            "artifact_sha256": version.artifact_sha256,
+            "framework": version.framework,
+            "signature": {
+                part: [{"name": c["name"], "type": c["type"]} for c in signature[part]]
+                for part in ("inputs", "outputs")
+                if part in signature
+            },
+            "params": version.params,
+            "metrics": {name: float(value) for name, value in version.metrics.items()},
+            "code_repository": version.code_repository,
+            "code_commit": version.code_commit,
+            "run_id": version.run_id,
+            "parent": (
+                {"id": parent.pk, "model": parent.model.name, "version": parent.version}
+                if parent is not None
+                else None
+            ),
+            "trained_on": _dataset_refs(version.trained_on.all()),
+            "evaluated_on": _dataset_refs(version.evaluated_on.all()),
+            "created_by": version.created_by.username if version.created_by_id else None,
+            "created_at": iso_datetime(version.created_at),
+        }
+
+
+def _dataset_refs(datasets) -> list[dict]:
+    return [{"id": d.pk, "name": d.name, "version": d.version} for d in datasets]
 
 
 class DatasetOutputSerializer(serializers.Serializer):

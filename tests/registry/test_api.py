@@ -294,3 +294,29 @@ def test_tokens_are_stored_hashed(client, viewer):
     stored = AuthToken.objects.get(user=viewer)
     assert token not in (stored.digest, stored.token_key)
     assert len(stored.digest) == 128
+
+
+def test_an_expired_token_is_refused_and_shown_as_expired(client, viewer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    client.force_login(viewer)
+    old = client.post("/api/v1/auth/tokens/").json()
+    fresh = client.post("/api/v1/auth/tokens/").json()
+    AuthToken.objects.filter(token_key=old["token_key"]).update(
+        expiry=timezone.now() - timedelta(days=1)
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {old['token']}")
+    assert api.get("/api/v1/me/").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION=f"Token {fresh['token']}")
+    assert api.get("/api/v1/me/").status_code == 200
+    # Nothing is deleted behind the owner's back: the expired token stays listed until revoked.
+    tokens = api.get("/api/v1/auth/tokens/").json()["results"]
+    listed = {token["token_key"]: token["expired"] for token in tokens}
+    assert listed == {old["token_key"]: True, fresh["token_key"]: False}
+    page = client.get("/accounts/profile/").content.decode()
+    assert page.count(">expired</span>") == 1
