@@ -59,6 +59,10 @@ class RegisteredModel(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Figures of the versions, kept in step by registry.services (the only writer of versions
+    # and stages) in the same transaction, so model lists need no per-row subqueries.
+    version_count = models.PositiveIntegerField(default=0, editable=False)
+    production_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

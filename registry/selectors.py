@@ -5,49 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Aggregate,
+    CharField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
 from governance.roles import Action, require
 from mlops_portal.errors import NotFound
-from registry.models import DatasetVersion, ModelVersion, RegisteredModel, Stage, Tag
-
-
-def _production_version_number():
-    return Subquery(
-        ModelVersion.objects.filter(model=OuterRef("pk"), stage=Stage.PRODUCTION)
-        .order_by()
-        .values("version")[:1],
-        output_field=IntegerField(),
-    )
-
-
-def _version_count():
-    """A correlated count, not a join + GROUP BY: pages then count and fetch without grouping
-    every version of every matching model, and ``count()`` can drop it."""
-    return Coalesce(
-        Subquery(
-            ModelVersion.objects.filter(model=OuterRef("pk"))
-            .order_by()
-            .values("model")
-            .annotate(total=Count("pk"))
-            .values("total"),
-            output_field=IntegerField(),
-        ),
-        0,
-    )
+from registry.models import DatasetVersion, ModelVersion, RegisteredModel, Tag
 
 
 def model_list(*, user, filters: dict | None = None) -> QuerySet[RegisteredModel]:
     require(user, Action.MODEL_VIEW)
     filters = filters or {}
-    models = (
-        RegisteredModel.objects.select_related("owner_group")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .annotate(
-            version_count=_version_count(),
-            production_version=_production_version_number(),
-        )
+    models = RegisteredModel.objects.select_related("owner_group").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
     )
     if filters.get("q"):
         query = filters["q"]
@@ -65,20 +43,62 @@ def model_list(*, user, filters: dict | None = None) -> QuerySet[RegisteredModel
     return models.order_by("name")
 
 
-def model_tag_names_attach(models: list[RegisteredModel]) -> list[RegisteredModel]:
-    """Each model's sorted tag names as ``model.tag_names``, in one query for the whole page
-    (cheaper than a prefetch, which builds a related manager per row)."""
-    names: dict[int, list[str]] = {model.pk: [] for model in models}
-    rows = (
-        RegisteredModel.tags.through.objects.filter(registeredmodel_id__in=names)
-        .order_by("tag__name")
-        .values_list("registeredmodel_id", "tag__name")
+class _CommaJoined(Aggregate):
+    """Values joined by commas, in no particular order: GROUP_CONCAT on SQLite, STRING_AGG on
+    PostgreSQL (Django 5.2 has no portable string aggregate). Only for slugs (no commas)."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "STRING_AGG(%(expressions)s, ',')"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def _tag_names_joined():
+    return Subquery(
+        RegisteredModel.tags.through.objects.filter(registeredmodel_id=OuterRef("pk"))
+        .order_by()
+        .values("registeredmodel_id")
+        .annotate(names=_CommaJoined("tag__name"))
+        .values("names")
     )
-    for model_id, tag in rows:
-        names[model_id].append(tag)
-    for model in models:
-        model.tag_names = names[model.pk]
-    return models
+
+
+MODEL_ROW_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "owner",
+    "task_type",
+    "risk_tier",
+    "tag_names",
+    "version_count",
+    "production_version",
+    "created_at",
+    "updated_at",
+)
+
+
+def model_rows(*, user) -> QuerySet[dict]:
+    """Models as plain rows (``MODEL_ROW_FIELDS``) for the API, which lists 100 at a time:
+    one query per page with the tags (comma-joined), no model objects.
+    Filters, search and ordering apply to it like to ``model_list``."""
+    require(user, Action.MODEL_VIEW)
+    return (
+        RegisteredModel.objects.annotate(
+            owner=F("owner_group__name"), tag_names=_tag_names_joined()
+        )
+        .values(*MODEL_ROW_FIELDS)
+        .order_by("name")
+    )
+
+
+def model_row_get(*, user, name: str) -> dict:
+    row = model_rows(user=user).filter(name=name).first()
+    if row is None:
+        raise NotFound(f"name: no model named {name!r}.", field="name")
+    return row
 
 
 def model_get(*, user, name: str) -> RegisteredModel:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from governance import audit
@@ -291,13 +291,16 @@ def model_version_create(
         # The row lock on the model serializes version numbering per model (PostgreSQL);
         # SQLite transactions start IMMEDIATE and already hold the database write lock.
         model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-        latest = model.versions.aggregate(latest=Max("version"))["latest"] or 0
+        figures = model.versions.aggregate(latest=Max("version"), total=Count("pk"))
+        latest = figures["latest"] or 0
         version = ModelVersion(
             model=model, version=latest + 1, parent=parent, created_by=actor, **fields
         )
         # The related objects were loaded by the caller: no need to re-check that they exist.
         _full_clean(version, exclude=["model", "parent", "created_by"])
         version.save()
+        model.version_count = figures["total"] + 1  # see model_figures_refresh
+        RegisteredModel.objects.filter(pk=model.pk).update(version_count=model.version_count)
         trained_on, evaluated_on = list(trained_on), list(evaluated_on)
         if trained_on:
             version.trained_on.set(trained_on)
@@ -405,7 +408,22 @@ def model_version_stage_set(
             if current is not None:
                 _stage_write(actor, current, Stage.ARCHIVED, comment="archived by promotion")
         _stage_write(actor, version, stage, comment=comment)
+        model_figures_refresh(version.model)
     return version
+
+
+def model_figures_refresh(model: RegisteredModel) -> None:
+    """Recompute the model's version count and Production version number from its versions.
+
+    Called by the services that change them, inside their transaction; data written around
+    the services (fixtures, repairs) can call it too."""
+    figures = model.versions.aggregate(
+        total=Count("pk"), production=Max("version", filter=Q(stage=Stage.PRODUCTION))
+    )
+    model.version_count, model.production_version = figures["total"], figures["production"]
+    RegisteredModel.objects.filter(pk=model.pk).update(
+        version_count=model.version_count, production_version=model.production_version
+    )
 
 
 def _stage_write(actor, version: ModelVersion, stage: str, *, comment: str) -> None:

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from registry.models import DatasetVersion, ModelVersion, RegisteredModel
+from registry.services import model_figures_refresh
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -58,6 +59,7 @@ class DatasetVersionFactory(factory.django.DjangoModelFactory):
 class ModelVersionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ModelVersion
+        skip_postgeneration_save = True
 
     model = factory.SubFactory(RegisteredModelFactory)
     version = factory.Sequence(lambda n: n + 1)
@@ -71,3 +73,9 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
     )
     metrics = factory.LazyFunction(lambda: {"auc": 0.81, "f1": 0.64})
     params = factory.LazyFunction(lambda: {"max_depth": 6})
+
+    @factory.post_generation
+    def model_figures(self, create, extracted, **kwargs):
+        # Written around the services, so the model's version figures are refreshed here.
+        if create:
+            model_figures_refresh(self.model)

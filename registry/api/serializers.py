@@ -34,40 +34,38 @@ from registry.services import SIGNATURE_TYPES
 
 
 class ModelOutputSerializer(serializers.Serializer):
+    """Renders rows of ``selectors.model_rows`` (the declared fields document the shape)."""
+
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
-    owner_group = serializers.CharField(source="owner_group.name", allow_null=True, default=None)
+    owner_group = serializers.CharField(allow_null=True)
     task_type = serializers.ChoiceField(choices=TaskType.choices)
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices)
-    tags = serializers.SerializerMethodField()
-    version_count = serializers.IntegerField(default=0)
-    production_version = serializers.IntegerField(allow_null=True, default=None)
+    tags = serializers.ListField(child=serializers.CharField())
+    version_count = serializers.IntegerField()
+    production_version = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-
-    def get_tags(self, model) -> list[str]:
-        names = getattr(model, "tag_names", None)  # set in bulk by the list endpoint
-        return names if names is not None else [tag.name for tag in model.tags.all()]
 
     @cached_property
     def _zone(self):
         return timezone.get_current_timezone()  # once per list, not twice per row
 
-    def to_representation(self, model) -> dict:
-        """A plain dict: lists of 100 models are the API's hottest path (same fields as above)."""
+    def to_representation(self, row: dict) -> dict:
+        """A plain dict: lists of 100 models are the API's hottest path."""
         return {
-            "id": model.pk,
-            "name": model.name,
-            "description": model.description,
-            "owner_group": model.owner_group.name if model.owner_group_id else None,
-            "task_type": model.task_type,
-            "risk_tier": model.risk_tier,
-            "tags": self.get_tags(model),
-            "version_count": getattr(model, "version_count", 0),
-            "production_version": getattr(model, "production_version", None),
-            "created_at": iso_datetime(model.created_at, self._zone),
-            "updated_at": iso_datetime(model.updated_at, self._zone),
+            "id": row["id"],
+            "name": row["name"],
+            "description": row["description"],
+            "owner_group": row["owner"],
+            "task_type": row["task_type"],
+            "risk_tier": row["risk_tier"],
+            "tags": sorted(row["tag_names"].split(",")) if row["tag_names"] else [],
+            "version_count": row["version_count"],
+            "production_version": row["production_version"],
+            "created_at": iso_datetime(row["created_at"], self._zone),
+            "updated_at": iso_datetime(row["updated_at"], self._zone),
         }
 
 
@@ -145,15 +143,22 @@ class VersionOutputSerializer(serializers.Serializer):
                 if parent is not None
                 else None
             ),
-            "trained_on": _dataset_refs(version.trained_on.all()),
-            "evaluated_on": _dataset_refs(version.evaluated_on.all()),
+            "trained_on": self._lineage(version, "trained_on"),
+            "evaluated_on": self._lineage(version, "evaluated_on"),
             "created_by": version.created_by.username if version.created_by_id else None,
             "created_at": iso_datetime(version.created_at),
         }
 
-
-def _dataset_refs(datasets) -> list[dict]:
-    return [{"id": d.pk, "name": d.name, "version": d.version} for d in datasets]
+    def _lineage(self, version, relation: str) -> list[dict]:
+        """Dataset references in the model's ordering (name, newest first). A view that has
+        just written the version passes its datasets as ``context["lineage"]`` (no query)."""
+        given = self.context.get("lineage")
+        if given is None:
+            datasets = getattr(version, relation).all()
+        else:
+            datasets = sorted(given.get(relation, ()), key=lambda d: d.created_at, reverse=True)
+            datasets.sort(key=lambda d: d.name)
+        return [{"id": d.pk, "name": d.name, "version": d.version} for d in datasets]
 
 
 class DatasetOutputSerializer(serializers.Serializer):

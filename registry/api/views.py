@@ -105,25 +105,27 @@ class ModelApi(
     }
 
     def get_queryset(self):
-        return selectors.model_list(user=self.request.user)
+        return selectors.model_rows(user=self.request.user)  # list and retrieve render rows
 
     def list(self, request):
-        models = self.filter_queryset(self.get_queryset().prefetch_related(None))
-        page = selectors.model_tag_names_attach(list(self.paginate_queryset(models)))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.ModelOutputSerializer(page, many=True).data)
+
+    def _output(self, name: str) -> dict:
+        return s.ModelOutputSerializer(
+            selectors.model_row_get(user=self.request.user, name=name)
+        ).data
 
     def create(self, request):
         data = validated(s.ModelCreateInputSerializer, request.data)
         model = services.model_create(actor=request.user, **data)
-        model = selectors.model_get(user=request.user, name=model.name)
-        return Response(s.ModelOutputSerializer(model).data, status=status.HTTP_201_CREATED)
+        return Response(self._output(model.name), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, name=None):
-        model = self.get_object()
+        model = selectors.model_get(user=request.user, name=name)
         data = validated(s.ModelUpdateInputSerializer, request.data)
         services.model_update(actor=request.user, model=model, **data)
-        model = selectors.model_get(user=request.user, name=model.name)
-        return Response(s.ModelOutputSerializer(model).data)
+        return Response(self._output(model.name))
 
 
 @extend_schema_view(
@@ -172,7 +174,8 @@ class ModelVersionApi(
         data = validated(s.VersionCreateInputSerializer, request.data)
         version = services.model_version_create(actor=request.user, **data)
         # The service returns the version with what the output needs; no second read.
-        return Response(s.VersionOutputSerializer(version).data, status=status.HTTP_201_CREATED)
+        output = s.VersionOutputSerializer(version, context={"lineage": data})
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         version = self.get_object()

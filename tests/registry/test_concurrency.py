@@ -40,6 +40,8 @@ def test_concurrent_version_creation_numbers_consecutively_and_keeps_the_chain(m
     assert errors == []
     numbers = sorted(ModelVersion.objects.filter(model=model).values_list("version", flat=True))
     assert numbers == list(range(1, THREADS + 1))
+    model.refresh_from_db()
+    assert model.version_count == THREADS  # the list pages' figure, kept under the same lock
     report = audit.verify()
     assert report.intact, report.problem
     assert report.checked == THREADS + 1  # the model's creation, then one per version
