@@ -9,7 +9,7 @@ import math
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -287,17 +287,17 @@ def model_version_create(
     validate_signature(fields.get("signature", {}))
     validate_metrics(fields.get("metrics", {}))
     validate_params(fields.get("params", {}))
+    version = ModelVersion(model=model, version=1, parent=parent, created_by=actor, **fields)
+    # Checked before the transaction, which holds the write lock: only numbering needs it.
+    # The related objects were loaded by the caller: no need to re-check that they exist.
+    _full_clean(version, exclude=["model", "parent", "created_by", "version"])
     with transaction.atomic():
         # The row lock on the model serializes version numbering per model (PostgreSQL);
         # SQLite transactions start IMMEDIATE and already hold the database write lock.
-        model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        if connection.features.has_select_for_update:
+            model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
         figures = model.versions.aggregate(latest=Max("version"), total=Count("pk"))
-        latest = figures["latest"] or 0
-        version = ModelVersion(
-            model=model, version=latest + 1, parent=parent, created_by=actor, **fields
-        )
-        # The related objects were loaded by the caller: no need to re-check that they exist.
-        _full_clean(version, exclude=["model", "parent", "created_by"])
+        version.model, version.version = model, (figures["latest"] or 0) + 1
         version.save()
         model.version_count = figures["total"] + 1  # see model_figures_refresh
         RegisteredModel.objects.filter(pk=model.pk).update(version_count=model.version_count)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 # The test session's own switches must not leak into the processes under test.
 INHERITED_NOT_WANTED = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
@@ -86,3 +88,22 @@ def test_embedded_default_needs_no_configuration(tmp_path):
         "django.core.mail.backends.console.EmailBackend",
     ]
     assert (tmp_path / "celery" / "queue").is_dir()
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "1"), ("full", "2")])
+def test_embedded_sqlite_durability_setting(tmp_path, setting, expected):
+    code = (
+        "from django.db import connection;"
+        "print(connection.cursor().execute('PRAGMA synchronous').fetchone()[0])"
+    )
+    env = {"PORTAL_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/portal.db"}
+    if setting:
+        env["PORTAL_SQLITE_SYNCHRONOUS"] = setting
+    result = _manage("shell", "--verbosity=0", "-c", code, **env)
+    assert result.stdout.split() == [expected], result.stderr  # 1 = NORMAL, 2 = FULL
+
+
+def test_an_unknown_sqlite_durability_setting_is_refused(tmp_path):
+    result = _manage("check", PORTAL_VAR_DIR=str(tmp_path), PORTAL_SQLITE_SYNCHRONOUS="off")
+    assert result.returncode != 0
+    assert "PORTAL_SQLITE_SYNCHRONOUS" in result.stderr
