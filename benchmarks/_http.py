@@ -94,6 +94,7 @@ class LoadResult:
     first_error: str = ""
     server_cpu_s: float | None = None  # CPU time the server's processes used during the run
     client_cpu_s: float | None = None  # CPU time of this (load-generating) process
+    round_rps: list[float] = field(default_factory=list)  # every round's req/s, when best-of
 
     @property
     def cpu_ms_per_request(self) -> float:

@@ -10,13 +10,14 @@ What it measures
      with the CPU time and SQL query count of each.
   3. gunicorn (``mlops_portal.wsgi``) on 127.0.0.1 and a free port, DEBUG off, then three
      workloads from 8 client threads (one ``http.client`` connection each, kept alive where
-     the server allows), each for a fixed duration and at most a fixed request count, after a
-     short warm-up:
+     the server allows), each warmed up, then measured in 3 rounds taken in turn (a fixed
+     duration and at most a fixed request count each), keeping each workload's best round:
        create-version  POST /api/v1/versions/ onto random models
        list/search     GET  /api/v1/models/?search=<prefix>&page_size=100 (a 100-model page)
        version detail  GET  /api/v1/versions/<random id>/
      For each: requests/s, client-side p50/p95 latency (ms), errors, and the CPU time the
-     server's processes spent per request (robust when other jobs share the machine).
+     server's processes spent per request (robust when other jobs share the machine), and
+     every round's requests/s, so the spread is visible.
      Default gunicorn config: ``--workers 4 --worker-class sync`` (on 2 cores it beat
      ``--workers 2 --threads 4`` and ``--workers 3``: the app is CPU-bound under the GIL, and
      a SQLite writer is not held up by sibling threads); ``--workers/--threads`` change it.
@@ -318,24 +319,34 @@ def portal_workloads(
 
 
 def run_workloads(server: Server, make_client, requests: dict, args) -> dict[str, LoadResult]:
-    """Each workload: a warm-up run, then the measured run with server and client CPU time."""
-    results = {}
+    """Each workload warmed up, then ``args.rounds`` measured rounds taken in turn (create,
+    list, detail, create, ...) with the server's and the client's CPU time; the best round of
+    each workload is kept (like ``timeit``), so a burst of other load on a shared machine skews
+    one round, not the figure."""
     for name, request in requests.items():
         run_load(name, make_client, request, threads=args.clients, duration=args.warmup, seed=99)
-        server_cpu, client_cpu = server.cpu_seconds(), _process_cpu()
-        result = run_load(
-            name,
-            make_client,
-            request,
-            threads=args.clients,
-            duration=args.duration,
-            max_requests=args.max_requests,
-        )
-        server_after = server.cpu_seconds()
-        if server_cpu is not None and server_after is not None:
-            result.server_cpu_s = server_after - server_cpu
-        result.client_cpu_s = _process_cpu() - client_cpu
-        results[name] = result
+    rounds: dict[str, list[LoadResult]] = {name: [] for name in requests}
+    for number in range(args.rounds):
+        for name, request in requests.items():
+            server_cpu, client_cpu = server.cpu_seconds(), _process_cpu()
+            result = run_load(
+                name,
+                make_client,
+                request,
+                threads=args.clients,
+                duration=args.duration,
+                max_requests=args.max_requests,
+                seed=number,
+            )
+            server_after = server.cpu_seconds()
+            if server_cpu is not None and server_after is not None:
+                result.server_cpu_s = server_after - server_cpu
+            result.client_cpu_s = _process_cpu() - client_cpu
+            rounds[name].append(result)
+    results = {}
+    for name, runs in rounds.items():
+        results[name] = max(runs, key=lambda run: run.rps)
+        results[name].round_rps = [run.rps for run in runs]
     return results
 
 
@@ -526,6 +537,8 @@ def print_results(results: dict[str, LoadResult], *, with_targets: bool) -> None
         if with_targets:
             line += f"   {target_text(name, result)}"
         print(line)
+        if len(result.round_rps) > 1:
+            print(f"      rounds (req/s): {' / '.join(f'{rps:.0f}' for rps in result.round_rps)}")
         if result.first_error:
             print(f"      first error: {result.first_error}")
     client = sum(r.client_cpu_s or 0 for r in results.values())
@@ -563,7 +576,10 @@ def parse_args(argv) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="100 x 5 and 3 s workloads")
     parser.add_argument("--duration", type=float, default=None, help="seconds per workload (10)")
     parser.add_argument("--warmup", type=float, default=None, help="warm-up seconds (2)")
-    parser.add_argument("--max-requests", type=int, default=20_000, help="cap per workload")
+    parser.add_argument("--max-requests", type=int, default=20_000, help="cap per round")
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="measured rounds per workload, best kept (3)"
+    )
     parser.add_argument("--clients", type=int, default=8, help="client threads (8)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
     parser.add_argument(
@@ -583,6 +599,7 @@ def parse_args(argv) -> argparse.Namespace:
     args.models = args.models or (100 if quick else 1000)
     args.versions = args.versions or (5 if quick else 10)
     args.duration = args.duration or (3.0 if quick else 10.0)
+    args.rounds = args.rounds or (1 if quick else 3)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if quick else 2.0)
     args.peer_models = args.peer_models or args.models
     args.peer_versions = args.peer_versions or args.versions
@@ -618,8 +635,8 @@ def bench_portal(tmp: Path, args, servers: list[Server]) -> dict[str, LoadResult
     servers.append(server)
     print(
         f"gunicorn {gunicorn_text(args)} on {HOST}:{port} (DEBUG off, {os.cpu_count()} cores); "
-        f"{args.clients} client threads, {args.duration:g} s per workload after "
-        f"{args.warmup:g} s warm-up"
+        f"{args.clients} client threads; per workload {args.warmup:g} s warm-up, then best of "
+        f"{args.rounds} round(s) of {args.duration:g} s taken in turn"
     )
     print_background_load()
     results = portal_workloads(

@@ -88,28 +88,30 @@ OWNERSHIP_REQUIRED = frozenset(
 
 
 def user_roles(user) -> frozenset[Role]:
-    """The user's roles, read once per request object (one query) and cached on it."""
+    """The user's roles, read once per request object and cached on it."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_portal_roles", None)
-    if cached is not None:
-        return cached
-    if user.is_superuser:
-        roles = frozenset(Role)
-    else:
-        names = set(user.groups.values_list("name", flat=True))
-        roles = frozenset(role for role in Role if role.value in names)
-    user._portal_roles = roles
-    user._portal_group_ids = None
-    return roles
+    if getattr(user, "_portal_roles", None) is None:
+        _groups_load(user)
+    return user._portal_roles
 
 
 def _group_ids(user) -> frozenset[int]:
-    cached = getattr(user, "_portal_group_ids", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("id", flat=True))
-        user._portal_group_ids = cached
-    return cached
+    if getattr(user, "_portal_group_ids", None) is None:
+        _groups_load(user)
+    return user._portal_group_ids
+
+
+def _groups_load(user) -> None:
+    """One query for both what roles and ownership need: the user's group ids and names."""
+    groups = list(user.groups.values_list("id", "name"))
+    names = {name for _id, name in groups}
+    user._portal_group_ids = frozenset(group_id for group_id, _name in groups)
+    user._portal_roles = (
+        frozenset(Role)
+        if user.is_superuser
+        else frozenset(role for role in Role if role.value in names)
+    )
 
 
 def owns(user, obj) -> bool:

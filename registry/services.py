@@ -106,35 +106,82 @@ def _full_clean(instance, *, exclude: Iterable[str] = (), uniqueness: bool = Tru
         raise validation_failed_from_django(exc) from exc
 
 
-def _validate_columns(value, *, field: str) -> None:
+COLUMN_NAME_MAX_LENGTH = 200
+
+
+def _text(value, *, field: str, required: bool, max_length: int | None = None) -> str:
+    """A trimmed string without NUL characters (which PostgreSQL cannot store)."""
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{field}: must be a string.", field=field)
+    if max_length is not None and len(value) > max_length:
+        raise ValidationFailed(f"{field}: at most {max_length} characters.", field=field)
+    if "\x00" in value:
+        raise ValidationFailed(f"{field}: NUL characters are not allowed.", field=field)
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed(f"{field}: must not be blank.", field=field)
+    return value
+
+
+def columns_clean(value, *, field: str) -> list[dict]:
+    """A list of {name, type, description?} columns as stored: checked (field paths such as
+    ``signature.inputs.0.type``, as the API names them), names and descriptions trimmed."""
     if not isinstance(value, list):
         raise ValidationFailed(f"{field}: must be a list of {{name, type}} objects.", field=field)
-    seen = set()
+    cleaned, seen = [], set()
     for index, column in enumerate(value):
-        where = f"{field}[{index}]"
-        if not isinstance(column, dict) or set(column) - {"name", "type", "description"}:
+        where = f"{field}.{index}"
+        if not isinstance(column, dict):
+            raise ValidationFailed(f"{where}: must be a {{name, type}} object.", field=where)
+        unknown = sorted(set(column) - {"name", "type", "description"})
+        if unknown:
             raise ValidationFailed(
-                f"{where}: must be an object with 'name' and 'type' only.", field=where
+                f"{where}.{unknown[0]}: unknown field.", field=f"{where}.{unknown[0]}"
             )
-        name, kind = column.get("name"), column.get("type")
-        if not isinstance(name, str) or not name.strip():
-            raise ValidationFailed(f"{where}.name: must be a non-empty string.", field=where)
-        if kind not in SIGNATURE_TYPES:
+        for key in ("name", "type"):
+            if key not in column:
+                raise ValidationFailed(
+                    f"{where}.{key}: this field is required.", field=f"{where}.{key}"
+                )
+        name = _text(
+            column["name"], field=f"{where}.name", required=True, max_length=COLUMN_NAME_MAX_LENGTH
+        )
+        kind = column["type"]
+        if not isinstance(kind, str) or kind not in SIGNATURE_TYPES:
             raise ValidationFailed(
-                f"{where}.type: {kind!r} is not one of {', '.join(SIGNATURE_TYPES)}.", field=where
+                f"{where}.type: {kind!r} is not one of {', '.join(SIGNATURE_TYPES)}.",
+                field=f"{where}.type",
             )
         if name in seen:
-            raise ValidationFailed(f"{where}.name: duplicate column {name!r}.", field=where)
+            raise ValidationFailed(
+                f"{where}.name: duplicate column {name!r}.", field=f"{where}.name"
+            )
         seen.add(name)
+        column_cleaned = {"name": name, "type": kind}
+        if "description" in column:
+            column_cleaned["description"] = _text(
+                column["description"], field=f"{where}.description", required=False
+            )
+        cleaned.append(column_cleaned)
+    return cleaned
 
 
-def validate_signature(signature) -> None:
-    if not isinstance(signature, dict) or set(signature) - {"inputs", "outputs"}:
+def signature_clean(signature) -> dict:
+    """The input/output signature as stored (see ``columns_clean``)."""
+    if not isinstance(signature, dict):
         raise ValidationFailed(
             "signature: must be an object with 'inputs' and 'outputs' lists.", field="signature"
         )
-    for part in ("inputs", "outputs"):
-        _validate_columns(signature.get(part, []), field=f"signature.{part}")
+    unknown = sorted(set(signature) - {"inputs", "outputs"})
+    if unknown:
+        raise ValidationFailed(
+            f"signature.{unknown[0]}: unknown field.", field=f"signature.{unknown[0]}"
+        )
+    return {
+        part: columns_clean(signature[part], field=f"signature.{part}")
+        for part in ("inputs", "outputs")
+        if part in signature
+    }
 
 
 def validate_metrics(metrics) -> None:
@@ -284,7 +331,8 @@ def model_version_create(
     """Register a new version; its number is the model's next, safe under concurrent calls."""
     require(actor, Action.VERSION_CREATE, model)
     _refuse_unknown(fields, VERSION_FIELDS, "unknown field.")
-    validate_signature(fields.get("signature", {}))
+    if "signature" in fields:
+        fields["signature"] = signature_clean(fields["signature"])
     validate_metrics(fields.get("metrics", {}))
     validate_params(fields.get("params", {}))
     version = ModelVersion(model=model, version=1, parent=parent, created_by=actor, **fields)
@@ -335,7 +383,7 @@ def model_version_update(
     require(actor, Action.VERSION_EDIT, version)
     _refuse_unknown(fields, VERSION_FIELDS, "cannot be changed.")
     if "signature" in fields:
-        validate_signature(fields["signature"])
+        fields["signature"] = signature_clean(fields["signature"])
     if "metrics" in fields:
         validate_metrics(fields["metrics"])
     if "params" in fields:
@@ -460,7 +508,7 @@ def dataset_version_create(
     require(actor, Action.DATASET_CREATE)
     _refuse_unknown(fields, DATASET_FIELDS, "unknown field.")
     if "schema" in fields:
-        _validate_columns(fields["schema"], field="schema")
+        fields["schema"] = columns_clean(fields["schema"], field="schema")
     dataset = DatasetVersion(name=name, version=version, created_by=actor, **fields)
     _full_clean(dataset, uniqueness=False)
     with transaction.atomic():
@@ -487,7 +535,7 @@ def dataset_version_update(
     require(actor, Action.DATASET_EDIT, dataset)
     _refuse_unknown(fields, DATASET_FIELDS, "cannot be changed.")
     if "schema" in fields:
-        _validate_columns(fields["schema"], field="schema")
+        fields["schema"] = columns_clean(fields["schema"], field="schema")
     with transaction.atomic():
         dataset = DatasetVersion.objects.select_for_update().get(pk=dataset.pk)
         before = dataset_snapshot(dataset)

@@ -6,9 +6,11 @@ from functools import cached_property
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mlops_portal.api.base import (
+    JSONObjectField,
     NumberMapField,
     ScalarMapField,
     StrictBooleanField,
@@ -206,8 +208,17 @@ class ColumnInputSerializer(StrictInputSerializer):
 
 
 class SignatureInputSerializer(StrictInputSerializer):
+    """The input and output columns a model version takes and returns."""
+
     inputs = ColumnInputSerializer(many=True, required=False)
     outputs = ColumnInputSerializer(many=True, required=False)
+
+
+@extend_schema_field(SignatureInputSerializer)
+class SignatureField(JSONObjectField):
+    """A signature object, passed to the registry service as sent: the service checks and
+    trims it (field paths like ``signature.inputs.0.type``), for the API and the pages alike,
+    and DRF's nested serializers would double the cost of creating a version."""
 
 
 def _group_field(**kwargs):
@@ -246,7 +257,7 @@ class VersionFieldsInputSerializer(StrictInputSerializer):
         required=False, allow_blank=True, max_length=64, validators=[sha256_validator]
     )
     framework = StrictCharField(required=False, allow_blank=True, max_length=50)
-    signature = SignatureInputSerializer(required=False)
+    signature = SignatureField(required=False)
     params = ScalarMapField(required=False)
     metrics = NumberMapField(required=False)
     code_repository = StrictCharField(required=False, allow_blank=True, max_length=500)

@@ -147,6 +147,21 @@ def test_wrong_types_are_refused_by_field(api_as, data_scientist, payload, field
         ({"model": "fraud", "metrics": {"auc": "high"}}, "metrics.auc"),
         ({"model": "fraud", "signature": {"inputs": [{"name": "a", "type": "blob"}]}},
          "signature.inputs.0.type"),
+        ({"model": "fraud", "signature": {"inputs": [{"name": "a"}]}}, "signature.inputs.0.type"),
+        ({"model": "fraud", "signature": {"inputs": [{"name": "  ", "type": "float"}]}},
+         "signature.inputs.0.name"),
+        ({"model": "fraud", "signature": {"inputs": [{"name": "a" * 201, "type": "float"}]}},
+         "signature.inputs.0.name"),
+        ({"model": "fraud", "signature": {"inputs": [{"name": "a\x00", "type": "float"}]}},
+         "signature.inputs.0.name"),
+        ({"model": "fraud", "signature": {"outputs": [{"name": "s", "type": "float", "x": 1}]}},
+         "signature.outputs.0.x"),
+        ({"model": "fraud", "signature": {"inputs": [
+            {"name": "a", "type": "float"}, {"name": " a ", "type": "integer"}]}},
+         "signature.inputs.1.name"),
+        ({"model": "fraud", "signature": {"inputs": "a,b"}}, "signature.inputs"),
+        ({"model": "fraud", "signature": {"features": []}}, "signature.features"),
+        ({"model": "fraud", "signature": ["a"]}, "signature"),
         ({"model": "fraud", "artifact_sha256": "xyz"}, "artifact_sha256"),
     ],
 )  # fmt: skip
@@ -154,6 +169,19 @@ def test_bad_version_input_is_refused_by_field(api_as, data_scientist, model, pa
     before = _counts()
     response = api_as(data_scientist).post("/api/v1/versions/", payload, format="json")
     assert_refused(response, 400, field, before)
+
+
+def test_signature_names_and_descriptions_are_stored_trimmed(api_as, data_scientist, model):
+    signature = {
+        "inputs": [{"name": " income ", "type": "float", "description": " per year "}],
+        "outputs": [{"name": "score", "type": "float"}],
+    }
+    body = {"model": "fraud", "signature": signature}
+    created = api_as(data_scientist).post("/api/v1/versions/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["signature"]["inputs"] == [{"name": "income", "type": "float"}]
+    stored = ModelVersion.objects.get(pk=created.json()["id"]).signature
+    assert stored["inputs"] == [{"name": "income", "type": "float", "description": "per year"}]
 
 
 @pytest.mark.parametrize(
