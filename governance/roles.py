@@ -7,6 +7,7 @@ Superusers hold every role.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from mlops_portal.errors import PermissionDenied
@@ -102,16 +103,20 @@ def _group_ids(user) -> frozenset[int]:
     return user._portal_group_ids
 
 
+def user_roles_preload(user, role_names: Iterable[str]) -> None:
+    """Roles fetched along with the user (the API token check reads them in its own query),
+    so ``user_roles`` needs no query of its own."""
+    names = set(role_names)
+    user._portal_roles = (
+        frozenset(Role) if user.is_superuser else frozenset(r for r in Role if r.value in names)
+    )
+
+
 def _groups_load(user) -> None:
     """One query for both what roles and ownership need: the user's group ids and names."""
     groups = list(user.groups.values_list("id", "name"))
-    names = {name for _id, name in groups}
     user._portal_group_ids = frozenset(group_id for group_id, _name in groups)
-    user._portal_roles = (
-        frozenset(Role)
-        if user.is_superuser
-        else frozenset(role for role in Role if role.value in names)
-    )
+    user_roles_preload(user, (name for _id, name in groups))
 
 
 def owns(user, obj) -> bool:

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    Aggregate,
-    CharField,
     F,
     OuterRef,
     Prefetch,
@@ -17,6 +15,7 @@ from django.db.models import (
 )
 
 from governance.roles import Action, require
+from mlops_portal.db import CommaJoined
 from mlops_portal.errors import NotFound
 from registry.models import DatasetVersion, ModelVersion, RegisteredModel, Tag
 
@@ -43,24 +42,12 @@ def model_list(*, user, filters: dict | None = None) -> QuerySet[RegisteredModel
     return models.order_by("name")
 
 
-class _CommaJoined(Aggregate):
-    """Values joined by commas, in no particular order: GROUP_CONCAT on SQLite, STRING_AGG on
-    PostgreSQL (Django 5.2 has no portable string aggregate). Only for slugs (no commas)."""
-
-    function = "GROUP_CONCAT"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        template = "STRING_AGG(%(expressions)s, ',')"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-
 def _tag_names_joined():
     return Subquery(
         RegisteredModel.tags.through.objects.filter(registeredmodel_id=OuterRef("pk"))
         .order_by()
         .values("registeredmodel_id")
-        .annotate(names=_CommaJoined("tag__name"))
+        .annotate(names=CommaJoined("tag__name"))
         .values("names")
     )
 

@@ -348,3 +348,25 @@ def test_an_expired_token_is_refused_and_shown_as_expired(client, viewer):
     assert listed == {old["token_key"]: True, fresh["token_key"]: False}
     page = client.get("/accounts/profile/").content.decode()
     assert page.count(">expired</span>") == 1
+
+
+def test_a_token_brings_its_roles_in_the_same_query(
+    django_assert_num_queries, data_scientist, viewer, model
+):
+    from rest_framework.test import APIClient
+
+    from governance.services import api_token_create
+
+    def client_for(user):
+        _instance, token = api_token_create(user=user, actor=user)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return api
+
+    scientist, reader = client_for(data_scientist), client_for(viewer)
+    with django_assert_num_queries(1):  # token + user + roles
+        assert scientist.get("/api/v1/me/").json()["roles"] == ["data_scientist"]
+    # Ownership (the model's team) is still checked on writes; a viewer still may not write.
+    assert scientist.post("/api/v1/versions/", {"model": "fraud"}, format="json").status_code == 201
+    assert reader.post("/api/v1/versions/", {"model": "fraud"}, format="json").status_code == 403
+    assert reader.get("/api/v1/models/fraud/").json()["version_count"] == 1
