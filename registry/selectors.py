@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import (
-    F,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from governance.roles import Action, require
 from mlops_portal.db import CommaJoined
