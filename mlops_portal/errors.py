@@ -34,6 +34,15 @@ class NotFound(PortalError):
     status = 404
 
 
+def first_or_not_found(queryset, message: str, *, field: str = "id"):
+    """The first row of ``queryset``, or the 404 of the error contract naming ``field``: the
+    ``…_get`` selectors end with it."""
+    found = queryset.first()
+    if found is None:
+        raise NotFound(message, field=field)
+    return found
+
+
 class Conflict(PortalError):
     code = "conflict"
     status = 409

@@ -16,7 +16,7 @@ from django.db.models import (
 )
 
 from governance.roles import Action, may, require
-from mlops_portal.errors import NotFound
+from mlops_portal.errors import first_or_not_found
 from monitoring.models import (
     Backfill,
     DriftRun,
@@ -66,10 +66,7 @@ def monitor_list(*, user, filters: dict | None = None) -> QuerySet[Monitor]:
 
 
 def monitor_get(*, user, pk: int) -> Monitor:
-    monitor = monitor_list(user=user).filter(pk=pk).first()
-    if monitor is None:
-        raise NotFound(f"id: no monitor {pk}.", field="id")
-    return monitor
+    return first_or_not_found(monitor_list(user=user).filter(pk=pk), f"id: no monitor {pk}.")
 
 
 def monitor_summaries(*, user, version: ModelVersion | None = None, model=None) -> list[Monitor]:
@@ -96,15 +93,10 @@ def drift_run_list(*, user, filters: dict | None = None) -> QuerySet[DriftRun]:
 
 
 def drift_run_get(*, user, pk: int) -> DriftRun:
-    run = (
-        drift_run_list(user=user)
-        .prefetch_related(Prefetch("features", queryset=FeatureDrift.objects.order_by("feature")))
-        .filter(pk=pk)
-        .first()
+    runs = drift_run_list(user=user).prefetch_related(
+        Prefetch("features", queryset=FeatureDrift.objects.order_by("feature"))
     )
-    if run is None:
-        raise NotFound(f"id: no drift run {pk}.", field="id")
-    return run
+    return first_or_not_found(runs.filter(pk=pk), f"id: no drift run {pk}.")
 
 
 def run_history(*, user, monitor: Monitor, limit: int = HISTORY_LIMIT) -> list[DriftRun]:
@@ -140,10 +132,9 @@ def reference_list(*, user, filters: dict | None = None) -> QuerySet[ReferenceDa
 
 
 def reference_get(*, user, pk: int) -> ReferenceDataset:
-    reference = reference_list(user=user).filter(pk=pk).first()
-    if reference is None:
-        raise NotFound(f"id: no reference dataset {pk}.", field="id")
-    return reference
+    return first_or_not_found(
+        reference_list(user=user).filter(pk=pk), f"id: no reference dataset {pk}."
+    )
 
 
 def batch_list(*, user, filters: dict | None = None) -> QuerySet[InferenceBatch]:
@@ -156,10 +147,7 @@ def batch_list(*, user, filters: dict | None = None) -> QuerySet[InferenceBatch]
 
 
 def batch_get(*, user, pk: int) -> InferenceBatch:
-    batch = batch_list(user=user).filter(pk=pk).first()
-    if batch is None:
-        raise NotFound(f"id: no batch {pk}.", field="id")
-    return batch
+    return first_or_not_found(batch_list(user=user).filter(pk=pk), f"id: no batch {pk}.")
 
 
 def batch_quality_history(*, user, version: ModelVersion, limit: int = 60) -> list:
@@ -195,7 +183,4 @@ def backfill_list(*, user, filters: dict | None = None) -> QuerySet[Backfill]:
 
 
 def backfill_get(*, user, pk: int) -> Backfill:
-    backfill = backfill_list(user=user).filter(pk=pk).first()
-    if backfill is None:
-        raise NotFound(f"id: no backfill {pk}.", field="id")
-    return backfill
+    return first_or_not_found(backfill_list(user=user).filter(pk=pk), f"id: no backfill {pk}.")

@@ -9,7 +9,7 @@ from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from governance.roles import Action, require
 from mlops_portal.db import CommaJoined
-from mlops_portal.errors import NotFound
+from mlops_portal.errors import first_or_not_found
 from registry.models import DatasetVersion, ModelVersion, RegisteredModel, Tag
 
 
@@ -78,17 +78,15 @@ def model_rows(*, user) -> QuerySet[dict]:
 
 
 def model_row_get(*, user, name: str) -> dict:
-    row = model_rows(user=user).filter(name=name).first()
-    if row is None:
-        raise NotFound(f"name: no model named {name!r}.", field="name")
-    return row
+    return first_or_not_found(
+        model_rows(user=user).filter(name=name), f"name: no model named {name!r}.", field="name"
+    )
 
 
 def model_get(*, user, name: str) -> RegisteredModel:
-    model = model_list(user=user).filter(name=name).first()
-    if model is None:
-        raise NotFound(f"name: no model named {name!r}.", field="name")
-    return model
+    return first_or_not_found(
+        model_list(user=user).filter(name=name), f"name: no model named {name!r}.", field="name"
+    )
 
 
 def version_list(*, user, filters: dict | None = None) -> QuerySet[ModelVersion]:
@@ -109,17 +107,15 @@ def version_list(*, user, filters: dict | None = None) -> QuerySet[ModelVersion]
 
 
 def version_get(*, user, model_name: str, number: int) -> ModelVersion:
-    version = version_list(user=user).filter(model__name=model_name, version=number).first()
-    if version is None:
-        raise NotFound(f"version: {model_name!r} has no version {number}.", field="version")
-    return version
+    return first_or_not_found(
+        version_list(user=user).filter(model__name=model_name, version=number),
+        f"version: {model_name!r} has no version {number}.",
+        field="version",
+    )
 
 
 def version_get_by_id(*, user, pk: int) -> ModelVersion:
-    version = version_list(user=user).filter(pk=pk).first()
-    if version is None:
-        raise NotFound(f"id: no model version {pk}.", field="id")
-    return version
+    return first_or_not_found(version_list(user=user).filter(pk=pk), f"id: no model version {pk}.")
 
 
 def dataset_list(*, user, filters: dict | None = None) -> QuerySet[DatasetVersion]:
@@ -138,10 +134,9 @@ def dataset_list(*, user, filters: dict | None = None) -> QuerySet[DatasetVersio
 
 
 def dataset_get(*, user, pk: int) -> DatasetVersion:
-    dataset = dataset_list(user=user).filter(pk=pk).first()
-    if dataset is None:
-        raise NotFound(f"id: no dataset version {pk}.", field="id")
-    return dataset
+    return first_or_not_found(
+        dataset_list(user=user).filter(pk=pk), f"id: no dataset version {pk}."
+    )
 
 
 # --- lineage ---------------------------------------------------------------------------------
