@@ -133,6 +133,49 @@ def _file_ingest_schema(output):
     )
 
 
+class VersionJsonIngestApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
+    """GET lists the version's batches (``list_selector``); POST sends one as JSON to
+    ``ingest_records``, a service taking the list under the name ``items`` (as
+    ``input_serializer`` reads it), like ``batches.inference_batch_ingest_records``."""
+
+    parser_classes = [OrjsonBodyParser]
+    required_actions = {"get": Action.MONITOR_VIEW, "post": Action.DATA_INGEST}
+    list_selector = None
+    input_serializer = None
+    items = ""
+    ingest_records = None
+
+    def get(self, request, version_pk: int):
+        return self.version_page(self.list_selector, self.serializer_class)
+
+    def post(self, request, version_pk: int):
+        version = self.version()
+        value, sha256 = _json_body(request)
+        data = self.input_serializer(data=value)
+        data.is_valid(raise_exception=True)
+        result = self.ingest_records(
+            actor=request.user,
+            model_version=version,
+            skip_bad_rows=data.validated_data["skip_bad_rows"],
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            request_sha256=sha256,
+            **{self.items: data.validated_data[self.items]},
+        )
+        return _ingest_response(result, self.serializer_class)
+
+
+def _json_ingest_schema(request, output):
+    return extend_schema_view(
+        get=extend_schema(responses=output(many=True)),
+        post=extend_schema(
+            request=request,
+            parameters=[IDEMPOTENCY_KEY],
+            responses={201: output, 200: output},
+            extensions=SIGNATURE_CHECKED,
+        ),
+    )
+
+
 # --- reference data --------------------------------------------------------------------------
 
 
@@ -190,39 +233,16 @@ class ReferenceDetailApi(PortalApiMixin, generics.GenericAPIView):
 # --- production batches ----------------------------------------------------------------------
 
 
-class VersionBatchListApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
+@_json_ingest_schema(s.RecordsInputSerializer, s.BatchOutputSerializer)
+class VersionBatchListApi(VersionJsonIngestApi):
     """A model version's production batches; POST sends one as JSON records."""
 
     queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
-
-    parser_classes = [OrjsonBodyParser]
-    required_actions = {"get": Action.MONITOR_VIEW, "post": Action.DATA_INGEST}
     serializer_class = s.BatchOutputSerializer
-
-    @extend_schema(responses=s.BatchOutputSerializer(many=True))
-    def get(self, request, version_pk: int):
-        return self.version_page(selectors.batch_list, s.BatchOutputSerializer)
-
-    @extend_schema(
-        request=s.RecordsInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: s.BatchOutputSerializer, 200: s.BatchOutputSerializer},
-        extensions=SIGNATURE_CHECKED,
-    )
-    def post(self, request, version_pk: int):
-        version = self.version()
-        value, sha256 = _json_body(request)
-        data = s.RecordsInputSerializer(data=value)
-        data.is_valid(raise_exception=True)
-        result = batches.inference_batch_ingest_records(
-            actor=request.user,
-            model_version=version,
-            records=data.validated_data["records"],
-            skip_bad_rows=data.validated_data["skip_bad_rows"],
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
-            request_sha256=sha256,
-        )
-        return _ingest_response(result, s.BatchOutputSerializer)
+    list_selector = staticmethod(selectors.batch_list)
+    input_serializer = s.RecordsInputSerializer
+    items = "records"
+    ingest_records = staticmethod(batches.inference_batch_ingest_records)
 
 
 @_file_ingest_schema(s.BatchOutputSerializer)
@@ -276,39 +296,16 @@ class VersionPredictionApi(VersionScopedMixin, PortalApiMixin, generics.GenericA
 # --- labels ----------------------------------------------------------------------------------
 
 
-class VersionLabelListApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
+@_json_ingest_schema(s.LabelsInputSerializer, s.LabelBatchOutputSerializer)
+class VersionLabelListApi(VersionJsonIngestApi):
     """Ground-truth label batches; POST ``{"labels": [{"prediction_id", "label"}]}``."""
 
     queryset = LabelBatch.objects.none()  # for the schema; requests use the selectors
-
-    parser_classes = [OrjsonBodyParser]
-    required_actions = {"get": Action.MONITOR_VIEW, "post": Action.DATA_INGEST}
     serializer_class = s.LabelBatchOutputSerializer
-
-    @extend_schema(responses=s.LabelBatchOutputSerializer(many=True))
-    def get(self, request, version_pk: int):
-        return self.version_page(selectors.label_batch_list, s.LabelBatchOutputSerializer)
-
-    @extend_schema(
-        request=s.LabelsInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: s.LabelBatchOutputSerializer, 200: s.LabelBatchOutputSerializer},
-        extensions=SIGNATURE_CHECKED,
-    )
-    def post(self, request, version_pk: int):
-        version = self.version()
-        value, sha256 = _json_body(request)
-        data = s.LabelsInputSerializer(data=value)
-        data.is_valid(raise_exception=True)
-        result = batches.label_batch_ingest_records(
-            actor=request.user,
-            model_version=version,
-            labels=data.validated_data["labels"],
-            skip_bad_rows=data.validated_data["skip_bad_rows"],
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
-            request_sha256=sha256,
-        )
-        return _ingest_response(result, s.LabelBatchOutputSerializer)
+    list_selector = staticmethod(selectors.label_batch_list)
+    input_serializer = s.LabelsInputSerializer
+    items = "labels"
+    ingest_records = staticmethod(batches.label_batch_ingest_records)
 
 
 @_file_ingest_schema(s.LabelBatchOutputSerializer)
