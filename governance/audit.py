@@ -20,6 +20,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from mlops_portal import db
+
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x4D4C4F5053  # any constant shared by every writer of the chain
 
@@ -182,6 +184,12 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
 
 
+# Plain SQL (see mlops_portal.db): it runs while the chain, and on SQLite the database, is locked.
+_LAST_EVENT_SQL = (
+    'SELECT "sequence", "hash" FROM "governance_auditevent" ORDER BY "sequence" DESC LIMIT 1'
+)
+
+
 def target_type_of(obj: models.Model) -> str:
     return f"{obj._meta.app_label}.{obj._meta.model_name}"
 
@@ -205,7 +213,7 @@ def record(
         target_label = target_label or str(target)
     context = _request_context.get() or _NO_REQUEST
     _lock_chain()
-    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    last = db.fetch_one(_LAST_EVENT_SQL)
     sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     event = AuditEvent(
@@ -224,7 +232,7 @@ def record(
         prev_hash=prev_hash,
     )
     event.hash = event_hash(event)
-    event.save(force_insert=True)
+    db.insert_row(event)
     return event
 
 

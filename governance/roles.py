@@ -103,10 +103,12 @@ def _group_ids(user) -> frozenset[int]:
     return user._portal_group_ids
 
 
-def user_roles_preload(user, role_names: Iterable[str]) -> None:
-    """Roles fetched along with the user (the API token check reads them in its own query),
-    so ``user_roles`` needs no query of its own."""
+def user_groups_preload(user, group_ids: Iterable[int], role_names: Iterable[str]) -> None:
+    """Groups and role names fetched along with the user (the API token check reads them in
+    its own query), so neither roles nor ownership need a query of their own. ``role_names``
+    may hold any group names: only those of roles count."""
     names = set(role_names)
+    user._portal_group_ids = frozenset(group_ids)
     user._portal_roles = (
         frozenset(Role) if user.is_superuser else frozenset(r for r in Role if r.value in names)
     )
@@ -115,8 +117,9 @@ def user_roles_preload(user, role_names: Iterable[str]) -> None:
 def _groups_load(user) -> None:
     """One query for both what roles and ownership need: the user's group ids and names."""
     groups = list(user.groups.values_list("id", "name"))
-    user._portal_group_ids = frozenset(group_id for group_id, _name in groups)
-    user_roles_preload(user, (name for _id, name in groups))
+    user_groups_preload(
+        user, (group_id for group_id, _name in groups), (name for _id, name in groups)
+    )
 
 
 def owns(user, obj) -> bool:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from governance import audit
 from governance.roles import Action, require
+from mlops_portal import db
 from mlops_portal.errors import Conflict, ValidationFailed, validation_failed_from_django
 from registry.models import (
     DatasetVersion,
@@ -319,6 +320,14 @@ def model_update(*, actor, model: RegisteredModel, **fields) -> RegisteredModel:
 # --- versions --------------------------------------------------------------------------------
 
 
+_VERSION_FIGURES_SQL = (
+    'SELECT MAX("version"), COUNT(*) FROM "registry_modelversion" WHERE "model_id" = %s'
+)
+_VERSION_COUNT_SET_SQL = (
+    'UPDATE "registry_registeredmodel" SET "version_count" = %s WHERE "id" = %s'
+)
+
+
 def model_version_create(
     *,
     actor,
@@ -344,11 +353,13 @@ def model_version_create(
         # SQLite transactions start IMMEDIATE and already hold the database write lock.
         if connection.features.has_select_for_update:
             model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-        figures = model.versions.aggregate(latest=Max("version"), total=Count("pk"))
-        version.model, version.version = model, (figures["latest"] or 0) + 1
-        version.save()
-        model.version_count = figures["total"] + 1  # see model_figures_refresh
-        RegisteredModel.objects.filter(pk=model.pk).update(version_count=model.version_count)
+        # Plain SQL while the lock is held (see mlops_portal.db); model_figures_refresh is the
+        # ORM version of the count.
+        latest, total = db.fetch_one(_VERSION_FIGURES_SQL, [model.pk])
+        version.model, version.version = model, (latest or 0) + 1
+        db.insert_row(version)
+        model.version_count = total + 1
+        db.execute(_VERSION_COUNT_SET_SQL, [model.version_count, model.pk])
         trained_on, evaluated_on = list(trained_on), list(evaluated_on)
         if trained_on:
             version.trained_on.set(trained_on)

@@ -1,12 +1,14 @@
-"""API token authentication: knox tokens, checked in one query with the user and their roles."""
+"""API token authentication: knox tokens, checked in one query with the user and their groups."""
 
 from __future__ import annotations
 
 import binascii
+from functools import cache
 from hmac import compare_digest
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import OuterRef, Subquery
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
@@ -15,37 +17,73 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
-from governance.roles import Role, user_roles_preload
-from mlops_portal.db import CommaJoined
+from governance.roles import Role, user_groups_preload
+from mlops_portal import db
 
 
-def _role_names():
-    """The user's role groups, comma-joined (role names are slugs)."""
-    return Subquery(
-        Group.objects.filter(user=OuterRef("user_id"), name__in=[role.value for role in Role])
-        .order_by()
-        .values("user")
-        .annotate(names=CommaJoined("name"))
-        .values("names")
+@cache
+def _token_sql(vendor: str) -> str:
+    """The token, its user, the user's group ids and role names: one statement, built once
+    (it runs on every API call, and compiling it as an ORM query cost more than running it)."""
+    user_model, quote = get_user_model(), connection.ops.quote_name
+    members = user_model.groups.through._meta
+    members_table, member_user, member_group = (
+        quote(members.db_table),
+        quote(members.get_field("user").column),
+        quote(members.get_field("group").column),
     )
+    user_id, group_id, group_name = quote(user_model._meta.pk.column), quote("id"), quote("name")
+    group_ids = f"SELECT {db.comma_joined_sql(f'm.{member_group}')} FROM {members_table} m"
+    role_names = (
+        f"SELECT {db.comma_joined_sql(f'g.{group_name}')}"
+        f" FROM {quote(Group._meta.db_table)} g"
+        f" INNER JOIN {members_table} m ON m.{member_group} = g.{group_id}"
+    )
+    roles = ", ".join(["%s"] * len(Role))
+    token_meta = AuthToken._meta
+    return (
+        f"SELECT {db.columns_sql(AuthToken, 't')}, {db.columns_sql(user_model, 'u')},"
+        f" ({group_ids} WHERE m.{member_user} = u.{user_id}),"
+        f" ({role_names} WHERE m.{member_user} = u.{user_id} AND g.{group_name} IN ({roles}))"
+        f" FROM {quote(token_meta.db_table)} t"
+        f" INNER JOIN {quote(user_model._meta.db_table)} u"
+        f" ON u.{user_id} = t.{quote(token_meta.get_field('user').column)}"
+        f" WHERE t.{quote(token_meta.get_field('token_key').column)} = %s"
+    )
+
+
+def _token_candidates(token_key: str):
+    """(AuthToken with its user set, the user's group ids, role names) for each stored token
+    with this key."""
+    token_width = len(AuthToken._meta.concrete_fields)
+    user_width = len(get_user_model()._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(connection.vendor), [*(role.value for role in Role), token_key])
+        rows = cursor.fetchall()
+    for row in rows:
+        auth_token = db.from_row(AuthToken, row[:token_width])
+        auth_token.user = db.from_row(get_user_model(), row[token_width : token_width + user_width])
+        group_ids, role_names = row[token_width + user_width :]
+        yield auth_token, _split_ints(group_ids), (role_names or "").split(",")
+
+
+def _split_ints(joined: str | None) -> list[int]:
+    return [int(value) for value in joined.split(",")] if joined else []
 
 
 class PortalTokenAuthentication(TokenAuthentication):
     """Knox's check (SHA-512 digest, constant-time compare) with two differences that matter on
-    every API call: the token, its user and the user's roles come in one query (the role check
-    that follows needs none), and there is no sweep of the user's other expired tokens (a query
-    per call, and unaudited deletes). An expired token is refused and stays listed, as expired,
-    on the profile page until its owner revokes it."""
+    every API call: the token, its user and the user's groups come in one query (the role and
+    ownership checks that follow need none), and there is no sweep of the user's other expired
+    tokens (a query per call, and unaudited deletes). An expired token is refused and stays
+    listed, as expired, on the profile page until its owner revokes it."""
 
     def authenticate_credentials(self, token: bytes):
         message = "Invalid token."
         token = token.decode("utf-8")
-        candidates = (
-            AuthToken.objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
-            .select_related("user")
-            .annotate(role_names=_role_names())
-        )
-        for auth_token in candidates:
+        for auth_token, group_ids, role_names in _token_candidates(
+            token[: CONSTANTS.TOKEN_KEY_LENGTH]
+        ):
             if self._cleanup_token(auth_token):
                 continue
             try:
@@ -55,7 +93,7 @@ class PortalTokenAuthentication(TokenAuthentication):
             if compare_digest(digest, auth_token.digest):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
-                user_roles_preload(auth_token.user, (auth_token.role_names or "").split(","))
+                user_groups_preload(auth_token.user, group_ids, role_names)
                 return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(message)
 

@@ -350,9 +350,11 @@ def test_an_expired_token_is_refused_and_shown_as_expired(client, viewer):
     assert page.count(">expired</span>") == 1
 
 
-def test_a_token_brings_its_roles_in_the_same_query(
-    django_assert_num_queries, data_scientist, viewer, model
+def test_a_token_brings_its_roles_and_groups_in_the_same_query(
+    django_assert_num_queries, make_user, data_scientist, viewer, team, model
 ):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
     from governance.services import api_token_create
@@ -363,10 +365,18 @@ def test_a_token_brings_its_roles_in_the_same_query(
         api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return api
 
-    scientist, reader = client_for(data_scientist), client_for(viewer)
-    with django_assert_num_queries(1):  # token + user + roles
+    teammate = make_user("data_scientist", username="tess")
+    teammate.groups.add(team)
+    outsider = make_user("data_scientist", username="otto")
+    scientist, colleague = client_for(data_scientist), client_for(teammate)
+    stranger, reader = client_for(outsider), client_for(viewer)
+    with django_assert_num_queries(1):  # token + user + groups + roles
         assert scientist.get("/api/v1/me/").json()["roles"] == ["data_scientist"]
-    # Ownership (the model's team) is still checked on writes; a viewer still may not write.
-    assert scientist.post("/api/v1/versions/", {"model": "fraud"}, format="json").status_code == 201
+    # Ownership through the model's team needs no query of its own, and is still enforced.
+    with CaptureQueriesContext(connection) as queries:
+        created = colleague.post("/api/v1/versions/", {"model": "fraud"}, format="json")
+    assert created.status_code == 201
+    assert sum("auth_user_groups" in query["sql"] for query in queries.captured_queries) == 1
+    assert stranger.post("/api/v1/versions/", {"model": "fraud"}, format="json").status_code == 403
     assert reader.post("/api/v1/versions/", {"model": "fraud"}, format="json").status_code == 403
     assert reader.get("/api/v1/models/fraud/").json()["version_count"] == 1
