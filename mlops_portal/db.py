@@ -19,13 +19,14 @@ class CommaJoined(Aggregate):
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-# --- statements run while holding the write lock ------------------------------------------------
+# --- plain statements for the hot paths ------------------------------------------------------
 #
-# Compiling an ORM query costs 10 to 20 times what running it costs on SQLite (0.2 to 0.5 ms
-# against about 30 µs). Most writes are rare enough not to care, but creating a version and
-# appending its audit event run inside SQLite's single database write lock, where every
-# millisecond is one that no other writer can have. Those few statements are written out here,
-# once, instead of being compiled on every call. They give the same values as the ORM.
+# Compiling an ORM query costs 10 to 20 times what running it costs on SQLite (0.2 to 1 ms
+# against about 30 µs). Most reads and writes are rare enough not to care, but a few run on
+# every API call (the token check) or inside SQLite's single database write lock (numbering a
+# version, appending its audit event), where every millisecond is one no other writer can have.
+# Those statements are built once, from the models' metadata where they name many columns, and
+# give the same values as the ORM (tests/test_db.py holds them to it on both backends).
 
 
 def fetch_one(sql: str, params=()) -> tuple | None:
@@ -119,3 +120,21 @@ def from_row(model: type[models.Model], values) -> models.Model:
         converted.append(value)
     attnames = [field.attname for field in model._meta.concrete_fields]
     return model.from_db(connection.alias, attnames, converted)
+
+
+_GET_BY_SQL: dict[tuple[type[models.Model], str, str], str] = {}
+
+
+def get_by(model: type[models.Model], field_name: str, value) -> models.Model | None:
+    """The instance whose (unique) field has this value, or None: ``filter(...).first()``
+    without compiling a query."""
+    key = (model, field_name, connection.vendor)
+    if key not in _GET_BY_SQL:
+        quote = connection.ops.quote_name
+        column = quote(model._meta.get_field(field_name).column)
+        _GET_BY_SQL[key] = (
+            f"SELECT {columns_sql(model, 't')} FROM {quote(model._meta.db_table)} t"
+            f" WHERE t.{column} = %s"
+        )
+    row = fetch_one(_GET_BY_SQL[key], [value])
+    return None if row is None else from_row(model, row)

@@ -103,3 +103,14 @@ def test_execute_returns_the_changed_row_count():
     assert db.execute(sql, ["changed", model.pk + 1000]) == 0
     model.refresh_from_db()
     assert model.description == "changed"
+
+
+def test_get_by_finds_the_row_the_orm_finds_or_none():
+    model = RegisteredModelFactory(name="churn", description="Who leaves")
+    RegisteredModelFactory(name="Churn")  # names are compared exactly, as by the ORM
+
+    found = db.get_by(type(model), "name", "churn")
+
+    assert found.pk == model.pk and found.description == "Who leaves"
+    assert model_to_dict(found) == model_to_dict(type(model).objects.get(name="churn"))
+    assert db.get_by(type(model), "name", "nope") is None

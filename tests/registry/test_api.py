@@ -132,6 +132,8 @@ def test_non_json_content_type_is_refused(api_as, data_scientist):
         ({"name": "ok", "tags": "not-a-list"}, "tags"),
         ({"name": "ok", "risk_tier": "extreme"}, "risk_tier"),
         ({"name": "has spaces"}, "name"),
+        ({"name": "ok", "owner_group": 7}, "owner_group"),
+        ({"name": "ok", "owner_group": ["team-fraud"]}, "owner_group"),
     ],
 )
 def test_wrong_types_are_refused_by_field(api_as, data_scientist, payload, field):
@@ -163,6 +165,9 @@ def test_wrong_types_are_refused_by_field(api_as, data_scientist, payload, field
         ({"model": "fraud", "signature": {"features": []}}, "signature.features"),
         ({"model": "fraud", "signature": ["a"]}, "signature"),
         ({"model": "fraud", "artifact_sha256": "xyz"}, "artifact_sha256"),
+        ({"model": 12}, "model"),
+        ({"model": {"name": "fraud"}}, "model"),
+        ({"model": ""}, "model"),
     ],
 )  # fmt: skip
 def test_bad_version_input_is_refused_by_field(api_as, data_scientist, model, payload, field):
