@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC
 
 import django_filters
@@ -96,7 +97,20 @@ class StrictSlugRelatedField(serializers.SlugRelatedField):
 
 
 class StrictInputSerializer(serializers.Serializer):
-    """Input serializers reject fields they do not know, naming them."""
+    """Input serializers reject fields they do not know, naming them.
+
+    Their declared fields are copied shallowly for each request (nested serializers still
+    deeply): DRF's deep copy re-creates every field and its queryset, a tenth of the CPU of
+    creating a version, while binding a field to its serializer sets attributes only on the
+    copy, and validation changes no field's state."""
+
+    def get_fields(self):
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
