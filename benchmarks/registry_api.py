@@ -26,7 +26,9 @@ What it measures
      through its REST API, with the equivalent calls (``model-versions/create``,
      ``registered-models/search`` with ``max_results=100`` and a ``name LIKE`` filter,
      ``model-versions/get``), run on keep-alive and on per-request connections (its uvicorn
-     workers add ~40 ms to reused connections), and the ratios ours/MLflow.
+     workers add ~40 ms to reused connections), and the ratios ours/MLflow. Both servers are
+     seeded first, then the rounds of ours and MLflow's alternate, so a machine that changes
+     speed during the run (shared machines do, by ±30 %) skews both sides alike.
 
 Targets are printed beside the figures; nothing asserts on timing (exit status 0 either way).
 
@@ -49,7 +51,9 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -296,8 +300,8 @@ def start_portal(var_dir: Path, workers: int, threads: int) -> tuple[Server, int
 
 
 def portal_workloads(
-    server: Server, port: int, token: str, models: int, version_ids: list[int], args
-) -> dict:
+    server: Server, port: int, token: str, models: int, version_ids: list[int]
+) -> Contender:
     width = name_width(models)
     prefixes = search_prefixes(models)
 
@@ -315,38 +319,61 @@ def portal_workloads(
         return client.request("GET", f"/api/v1/versions/{rng.choice(version_ids)}/")
 
     requests = {"create-version": create, "list/search": listing, "version detail": detail}
-    return run_workloads(server, make_client, requests, args)
+    return Contender("MLOps Portal", server, make_client, requests)
 
 
-def run_workloads(server: Server, make_client, requests: dict, args) -> dict[str, LoadResult]:
-    """Each workload warmed up, then ``args.rounds`` measured rounds taken in turn (create,
-    list, detail, create, ...) with the server's and the client's CPU time; the best round of
-    each workload is kept (like ``timeit``), so a burst of other load on a shared machine skews
-    one round, not the figure."""
-    for name, request in requests.items():
-        run_load(name, make_client, request, threads=args.clients, duration=args.warmup, seed=99)
-    rounds: dict[str, list[LoadResult]] = {name: [] for name in requests}
+@dataclass
+class Contender:
+    """One server under test, with a client factory and its request for each workload."""
+
+    label: str
+    server: Server
+    make_client: Callable[[], Client]
+    requests: dict[str, Callable]
+
+
+def _measured_round(contender: Contender, name: str, args, seed: int) -> LoadResult:
+    server_cpu, client_cpu = contender.server.cpu_seconds(), _process_cpu()
+    result = run_load(
+        name,
+        contender.make_client,
+        contender.requests[name],
+        threads=args.clients,
+        duration=args.duration,
+        max_requests=args.max_requests,
+        seed=seed,
+    )
+    server_after = contender.server.cpu_seconds()
+    if server_cpu is not None and server_after is not None:
+        result.server_cpu_s = server_after - server_cpu
+    result.client_cpu_s = _process_cpu() - client_cpu
+    return result
+
+
+def run_workloads(contenders: list[Contender], args) -> list[dict[str, LoadResult]]:
+    """Every workload of every contender warmed up, then ``args.rounds`` measured rounds taken
+    in turn: each round runs each workload on each contender (who goes first rotates), with the
+    server's and the client's CPU time. The best round of each is kept (like ``timeit``): a
+    burst of other load on a shared machine skews one round, not the figure, and a machine that
+    slows down or speeds up during the run does so for every contender alike."""
+    for contender in contenders:
+        for name, request in contender.requests.items():
+            warm = dict(threads=args.clients, duration=args.warmup, seed=99)
+            run_load(name, contender.make_client, request, **warm)
+    rounds = [{name: [] for name in WORKLOADS} for _contender in contenders]
     for number in range(args.rounds):
-        for name, request in requests.items():
-            server_cpu, client_cpu = server.cpu_seconds(), _process_cpu()
-            result = run_load(
-                name,
-                make_client,
-                request,
-                threads=args.clients,
-                duration=args.duration,
-                max_requests=args.max_requests,
-                seed=number,
-            )
-            server_after = server.cpu_seconds()
-            if server_cpu is not None and server_after is not None:
-                result.server_cpu_s = server_after - server_cpu
-            result.client_cpu_s = _process_cpu() - client_cpu
-            rounds[name].append(result)
-    results = {}
-    for name, runs in rounds.items():
-        results[name] = max(runs, key=lambda run: run.rps)
-        results[name].round_rps = [run.rps for run in runs]
+        for name in WORKLOADS:
+            for offset in range(len(contenders)):
+                index = (number + offset) % len(contenders)
+                result = _measured_round(contenders[index], name, args, seed=number)
+                rounds[index][name].append(result)
+    results = []
+    for per_workload in rounds:
+        best = {}
+        for name, runs in per_workload.items():
+            best[name] = max(runs, key=lambda run: run.rps)
+            best[name].round_rps = [run.rps for run in runs]
+        results.append(best)
     return results
 
 
@@ -452,8 +479,8 @@ def mlflow_page_rows(port: int, models: int) -> int:
 
 
 def mlflow_workloads(
-    server: Server, port: int, models: int, versions: int, args, *, keep_alive: bool
-) -> dict[str, LoadResult]:
+    server: Server, port: int, models: int, versions: int, *, keep_alive: bool
+) -> Contender:
     """The MLflow equivalents. ``mlflow server --workers N`` runs ``uvicorn --workers N``,
     whose accepted sockets miss TCP_NODELAY on Linux, so each request after the first on a
     keep-alive connection waits ~40 ms for a delayed ACK: it is run both ways."""
@@ -478,7 +505,8 @@ def mlflow_workloads(
         return client.request("GET", f"{MLFLOW_API}/model-versions/get?{query}")
 
     requests = {"create-version": create, "list/search": listing, "version detail": detail}
-    return run_workloads(server, make_client, requests, args)
+    mode = "keep-alive connections" if keep_alive else "a new connection per request"
+    return Contender(f"MLflow ({mode})", server, make_client, requests)
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -621,7 +649,8 @@ def gunicorn_text(args) -> str:
     return f"--workers {args.workers} --worker-class {kind}"
 
 
-def bench_portal(tmp: Path, args, servers: list[Server]) -> dict[str, LoadResult]:
+def prepare_portal(tmp: Path, args, servers: list[Server]) -> Contender:
+    """Seed (with the in-process probe) and start gunicorn."""
     total = args.models * args.versions
     print(f"data: {args.models} models x {args.versions} versions ({total} versions), SQLite")
     seeded = seed_portal(tmp, args.models, args.versions)
@@ -633,26 +662,17 @@ def bench_portal(tmp: Path, args, servers: list[Server]) -> dict[str, LoadResult
     print_probe(seeded["probe"])
     server, port = start_portal(tmp, args.workers, args.threads)
     servers.append(server)
-    print(
-        f"gunicorn {gunicorn_text(args)} on {HOST}:{port} (DEBUG off, {os.cpu_count()} cores); "
-        f"{args.clients} client threads; per workload {args.warmup:g} s warm-up, then best of "
-        f"{args.rounds} round(s) of {args.duration:g} s taken in turn"
-    )
-    print_background_load()
-    results = portal_workloads(
-        server, port, seeded["token"], args.models, seeded["version_ids"], args
-    )
-    print_results(results, with_targets=True)
-    server.stop()
-    return results
+    print(f"gunicorn {gunicorn_text(args)} on {HOST}:{port} (DEBUG off, {os.cpu_count()} cores)")
+    return portal_workloads(server, port, seeded["token"], args.models, seeded["version_ids"])
 
 
-def bench_mlflow(tmp: Path, args, servers: list[Server]) -> dict[str, LoadResult] | None:
+def prepare_mlflow(tmp: Path, args, servers: list[Server]) -> list[Contender]:
+    """Install (once), start and seed MLflow; one contender per client connection mode."""
     try:
         version = ensure_mlflow()
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         print(f"MLflow peer skipped: could not install mlflow ({exc})")
-        return None
+        return []
     folder = tmp / "mlflow"
     folder.mkdir()
     server, port = start_mlflow(folder, args.peer_workers)
@@ -672,18 +692,29 @@ def bench_mlflow(tmp: Path, args, servers: list[Server]) -> dict[str, LoadResult
     )
     print(f"  search page: {mlflow_page_rows(port, models)} rows per registered-models/search")
     print("  create-version body: name, source, description (MLflow keeps metrics/params on runs)")
-    best: dict[str, LoadResult] = {}
-    for keep_alive in (True, False):
-        mode = "keep-alive connections" if keep_alive else "a new connection per request"
-        print(f"  -- clients on {mode}")
-        print_background_load()
-        results = mlflow_workloads(server, port, models, versions, args, keep_alive=keep_alive)
+    return [
+        mlflow_workloads(server, port, models, versions, keep_alive=keep_alive)
+        for keep_alive in (True, False)
+    ]
+
+
+def measure_and_report(contenders: list[Contender], args) -> None:
+    names = "; ".join(contender.label for contender in contenders)
+    print(f"== load on {names} ==")
+    print(
+        f"{args.clients} client threads; per workload {args.warmup:g} s warm-up, then best of "
+        f"{args.rounds} round(s) of {args.duration:g} s, rounds of every server taken in turn"
+    )
+    print_background_load()
+    ours, *peers = run_workloads(contenders, args)
+    print(f"-- {contenders[0].label}")
+    print_results(ours, with_targets=True)
+    for contender, results in zip(contenders[1:], peers, strict=True):
+        print(f"-- {contender.label}")
         print_results(results, with_targets=False)
-        for name, result in results.items():
-            if name not in best or result.rps > best[name].rps:
-                best[name] = result
-    server.stop()
-    return best
+    if peers:
+        best = {name: max((p[name] for p in peers), key=lambda r: r.rps) for name in WORKLOADS}
+        print_ratios(ours, best)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -697,12 +728,11 @@ def main(argv: list[str] | None = None) -> int:
             tmp = Path(name)
             try:
                 print("== registry API benchmark (MLOps Portal) ==")
-                ours = bench_portal(tmp, args, servers)
+                contenders = [prepare_portal(tmp, args, servers)]
                 if args.peer == "mlflow":
                     print("== peer: MLflow ==")
-                    theirs = bench_mlflow(tmp, args, servers)
-                    if theirs is not None:
-                        print_ratios(ours, theirs)
+                    contenders += prepare_mlflow(tmp, args, servers)
+                measure_and_report(contenders, args)
             finally:
                 # Before the temporary folder (their databases and logs) goes away.
                 for server in servers:
