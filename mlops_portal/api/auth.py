@@ -23,8 +23,9 @@ from mlops_portal import db
 
 @cache
 def _token_sql(vendor: str) -> str:
-    """The token, its user, the user's group ids and role names: one statement, built once
-    (it runs on every API call, and compiling it as an ORM query cost more than running it)."""
+    """The token, its user, the user's group ids and role names: one statement, built once per
+    database vendor (it runs on every API call, and compiling it as an ORM query cost more than
+    running it)."""
     user_model, quote = get_user_model(), connection.ops.quote_name
     members = user_model.groups.through._meta
     members_table, member_user, member_group = (
