@@ -12,6 +12,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # First: the API is called far more often than pages are opened, and Django tries the
+    # patterns in order (a page request skips this include on its prefix alone).
+    path("api/v1/", include((api_v1, "api"))),
     path("", views.overview, name="overview"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -19,7 +22,6 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
