@@ -3,7 +3,8 @@
 ``run_load`` drives a request function from N threads, each with its own keep-alive
 ``http.client`` connection, for a bounded duration and request count, and returns the
 client-side latencies and error count. ``Server`` starts a process in its own process group
-and always stops the whole group. Nothing here talks to any host but the one it is given.
+and always stops the whole group; ``portal_env`` is the environment the portal runs in for a
+benchmark. Nothing here talks to any host but the one it is given.
 """
 
 from __future__ import annotations
@@ -20,6 +21,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def portal_env(var_dir: Path) -> dict:
+    """The portal's environment for a benchmark: the embedded defaults (SQLite and the
+    filesystem broker in ``var_dir``) whatever the caller's shell says, DEBUG off."""
+    env = dict(os.environ)
+    env.update(
+        PORTAL_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="mlops_portal.settings",
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("DATABASE_URL", None)
+    env.pop("CELERY_BROKER_URL", None)
+    return env
 
 
 def free_port(host: str = "127.0.0.1") -> int:

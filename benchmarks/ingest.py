@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -39,10 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _http import Server, free_port, wait_until_up
+from _http import ROOT, Server, free_port, portal_env, wait_until_up
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
 HOST = "127.0.0.1"
 
 TARGET_PARQUET_SECONDS = 10.0
@@ -123,21 +120,6 @@ def json_body(n: int, seed: int) -> bytes:
 
 
 # --- the portal (child process) --------------------------------------------------------------
-
-
-def portal_env(var_dir: Path) -> dict:
-    env = dict(os.environ)
-    env.update(
-        PORTAL_VAR_DIR=str(var_dir),
-        DJANGO_SETTINGS_MODULE="mlops_portal.settings",
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("DATABASE_URL", None)  # always the embedded SQLite database in the temp folder
-    env.pop("CELERY_BROKER_URL", None)
-    return env
 
 
 def internal_setup(args) -> None:

@@ -59,17 +59,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _http import (
+    ROOT,
     Client,
     LoadResult,
     Server,
     free_port,
     machine_busy_fraction,
+    portal_env,
     run_load,
     wait_until_up,
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
 MLFLOW_VENV = BENCH_DIR / ".venv-mlflow"
 HOST = "127.0.0.1"
 
@@ -120,21 +121,7 @@ def version_payload(name: str, rng_value: float) -> dict:
     }
 
 
-# --- the portal: environment, seeding and in-process probe (child process) -------------------
-
-
-def portal_env(var_dir: Path) -> dict:
-    env = dict(os.environ)
-    env.update(
-        PORTAL_VAR_DIR=str(var_dir),
-        DJANGO_SETTINGS_MODULE="mlops_portal.settings",
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("DATABASE_URL", None)  # always the embedded SQLite database in the temp folder
-    return env
+# --- the portal: seeding and in-process probe (child process) -------------------------------
 
 
 def seed_portal(var_dir: Path, models: int, versions: int) -> dict:
