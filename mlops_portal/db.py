@@ -100,7 +100,7 @@ def columns_sql(model: type[models.Model], alias: str) -> str:
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
-_CONVERTERS: dict[tuple[type[models.Model], str], list[tuple[models.Field, list]]] = {}
+_CONVERTERS: dict[tuple[type[models.Model], str], tuple[list[str], list[tuple]]] = {}
 
 
 def from_row(model: type[models.Model], values) -> models.Model:
@@ -108,17 +108,24 @@ def from_row(model: type[models.Model], values) -> models.Model:
     converts it (time zones and booleans on SQLite, JSON, custom fields)."""
     key = (model, connection.vendor)
     if key not in _CONVERTERS:
-        _CONVERTERS[key] = [
-            (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
-            for field in model._meta.concrete_fields
-            for column in [field.get_col(model._meta.db_table)]
-        ]
+        fields = model._meta.concrete_fields
+        _CONVERTERS[key] = (
+            [field.attname for field in fields],
+            [
+                (
+                    column,
+                    connection.ops.get_db_converters(column) + field.get_db_converters(connection),
+                )
+                for field in fields
+                for column in [field.get_col(model._meta.db_table)]
+            ],
+        )
+    attnames, converters_by_column = _CONVERTERS[key]
     converted = []
-    for (column, converters), value in zip(_CONVERTERS[key], values, strict=True):
+    for (column, converters), value in zip(converters_by_column, values, strict=True):
         for converter in converters:
             value = converter(value, column, connection)
         converted.append(value)
-    attnames = [field.attname for field in model._meta.concrete_fields]
     return model.from_db(connection.alias, attnames, converted)
 
 
