@@ -36,6 +36,13 @@ def fetch_one(sql: str, params=()) -> tuple | None:
         return cursor.fetchone()
 
 
+def fetch_all(sql: str, params=()) -> list[tuple]:
+    """Every row of a query."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def execute(sql: str, params=()) -> int:
     """Run one statement; returns the number of rows it changed."""
     with connection.cursor() as cursor:
@@ -127,6 +134,20 @@ def from_row(model: type[models.Model], values) -> models.Model:
             value = converter(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, attnames, converted)
+
+
+def from_joined_row(models_in_row, row) -> list[models.Model | None]:
+    """Instances from a row of ``columns_sql`` blocks, one block per model in order (what
+    ``select_related`` reads); None for a block whose primary key is NULL (a LEFT JOIN that found
+    nothing). Values after the last block are left to the caller."""
+    instances, start = [], 0
+    for model in models_in_row:
+        fields = model._meta.concrete_fields
+        values = row[start : start + len(fields)]
+        missing = values[fields.index(model._meta.pk)] is None
+        instances.append(None if missing else from_row(model, values))
+        start += len(fields)
+    return instances
 
 
 _GET_BY_SQL: dict[tuple[type[models.Model], str, str], str] = {}

@@ -114,3 +114,36 @@ def test_get_by_finds_the_row_the_orm_finds_or_none():
     assert found.pk == model.pk and found.description == "Who leaves"
     assert model_to_dict(found) == model_to_dict(type(model).objects.get(name="churn"))
     assert db.get_by(type(model), "name", "nope") is None
+
+
+def test_from_joined_row_reads_each_block_and_none_for_a_join_that_found_nothing():
+    child = ModelVersionFactory(parent=ModelVersionFactory(version=1), version=2)
+    orphan = ModelVersionFactory(version=3)
+    sql = (
+        f"SELECT {db.columns_sql(ModelVersion, 'v')}, {db.columns_sql(ModelVersion, 'p')}, 7"
+        " FROM registry_modelversion v LEFT JOIN registry_modelversion p ON p.id = v.parent_id"
+        " WHERE v.id = %s"
+    )
+
+    version, parent = db.from_joined_row(
+        (ModelVersion, ModelVersion), db.fetch_one(sql, [child.pk])
+    )
+    assert (version.pk, version.version, parent.pk, parent.version) == (
+        child.pk,
+        2,
+        child.parent_id,
+        1,
+    )
+    assert model_to_dict(parent) == model_to_dict(ModelVersion.objects.get(pk=child.parent_id))
+    row = db.fetch_one(sql, [orphan.pk])
+    assert db.from_joined_row((ModelVersion, ModelVersion), row) == [orphan, None]
+    assert row[-1] == 7  # what follows the blocks is the caller's
+
+
+def test_fetch_all_returns_every_row():
+    model = RegisteredModelFactory()
+    for number in (1, 2):
+        ModelVersionFactory(model=model, version=number)
+    sql = "SELECT version FROM registry_modelversion WHERE model_id = %s ORDER BY version"
+    assert db.fetch_all(sql, [model.pk]) == [(1,), (2,)]
+    assert db.fetch_all(sql, [model.pk + 1000]) == []

@@ -56,15 +56,11 @@ def _token_sql(vendor: str) -> str:
 def _token_candidates(token_key: str):
     """(AuthToken with its user set, the user's group ids, role names) for each stored token
     with this key."""
-    token_width = len(AuthToken._meta.concrete_fields)
-    user_width = len(get_user_model()._meta.concrete_fields)
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(connection.vendor), [*(role.value for role in Role), token_key])
-        rows = cursor.fetchall()
-    for row in rows:
-        auth_token = db.from_row(AuthToken, row[:token_width])
-        auth_token.user = db.from_row(get_user_model(), row[token_width : token_width + user_width])
-        group_ids, role_names = row[token_width + user_width :]
+    params = [*(role.value for role in Role), token_key]
+    for row in db.fetch_all(_token_sql(connection.vendor), params):
+        auth_token, user = db.from_joined_row((AuthToken, get_user_model()), row)
+        auth_token.user = user
+        group_ids, role_names = row[-2:]
         yield auth_token, _split_ints(group_ids), (role_names or "").split(",")
 
 

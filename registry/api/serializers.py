@@ -153,7 +153,8 @@ class VersionOutputSerializer(serializers.Serializer):
 
     def _lineage(self, version, relation: str) -> list[dict]:
         """Dataset references in the model's ordering (name, newest first). A view that has
-        just written the version passes its datasets as ``context["lineage"]`` (no query)."""
+        them already (just written, or read by ``selectors.version_detail``) passes them as
+        ``context["lineage"]``: no query here."""
         given = self.context.get("lineage")
         if given is None:
             datasets = getattr(version, relation).all()

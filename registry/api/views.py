@@ -143,7 +143,6 @@ class ModelVersionApi(
     PortalApiMixin,
     LineageMixin,
     mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
     """Model versions with their lineage; stage changes go through ``/stage/``."""
@@ -166,9 +165,12 @@ class ModelVersionApi(
     def get_queryset(self):
         return selectors.version_list(user=self.request.user)
 
-    def _output(self, version):
-        version = selectors.version_get_by_id(user=self.request.user, pk=version.pk)
-        return s.VersionOutputSerializer(version).data
+    def _output(self, pk: int) -> dict:
+        version, lineage = selectors.version_detail(user=self.request.user, pk=pk)
+        return s.VersionOutputSerializer(version, context={"lineage": lineage}).data
+
+    def retrieve(self, request, pk=None):
+        return Response(self._output(int(pk)))
 
     def create(self, request):
         data = validated(s.VersionCreateInputSerializer, request.data)
@@ -181,14 +183,14 @@ class ModelVersionApi(
         version = self.get_object()
         data = validated(s.VersionUpdateInputSerializer, request.data)
         version = services.model_version_update(actor=request.user, version=version, **data)
-        return Response(self._output(version))
+        return Response(self._output(version.pk))
 
     @action(detail=True, methods=["post"])
     def stage(self, request, pk=None):
         version = self.get_object()
         data = validated(s.StageChangeInputSerializer, request.data)
         version = services.model_version_stage_set(actor=request.user, version=version, **data)
-        return Response(self._output(version))
+        return Response(self._output(version.pk))
 
 
 @extend_schema_view(

@@ -332,6 +332,18 @@ def test_missing_objects_are_404_in_the_error_contract(api_as, viewer):
         assert response.json()["error"]["code"] == "not_found"
 
 
+def test_a_missing_version_is_404_naming_the_id_even_beyond_the_id_range(api_as, viewer):
+    api = api_as(viewer)
+    for number in ("999", "99999999999999999999999"):
+        response = api.get(f"/api/v1/versions/{number}/")
+        assert response.status_code == 404
+        assert response.json()["error"] == {
+            "code": "not_found",
+            "message": f"id: no model version {number}.",
+            "field": "id",
+        }
+
+
 def test_token_auth_and_token_lifecycle(client, viewer):
     from rest_framework.test import APIClient
 

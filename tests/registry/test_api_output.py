@@ -52,6 +52,56 @@ def test_version_output_matches_declared_fields(viewer):
         assert VersionOutputSerializer(loaded).data == _declared(VersionOutputSerializer, loaded)
 
 
+def _concrete_values(instance) -> dict:
+    return {
+        field.attname: getattr(instance, field.attname)
+        for field in type(instance)._meta.concrete_fields
+    }
+
+
+@pytest.mark.django_db
+def test_version_detail_reads_what_the_orm_reads(viewer, django_assert_num_queries):
+    author = UserFactory(username="author", first_name="Zoë")
+    parent = ModelVersionFactory(version=1, model=RegisteredModelFactory(name="ancestor"))
+    version = ModelVersionFactory(
+        version=3,
+        parent=parent,
+        created_by=author,
+        stage="Staging",
+        stage_changed_at=timezone.now(),
+    )
+    older = DatasetVersionFactory(name="loans", version="v1")
+    newer = DatasetVersionFactory(name="loans", version="v2")
+    version.trained_on.add(older, newer, DatasetVersionFactory(name="applications"))
+    version.evaluated_on.add(DatasetVersionFactory(name="holdout"), older)
+    bare = ModelVersionFactory(created_by=None, signature={}, metrics={}, params={})
+
+    for pk in (version.pk, parent.pk, bare.pk):
+        expected = selectors.version_get_by_id(user=viewer, pk=pk)
+        with django_assert_num_queries(2):
+            loaded, lineage = selectors.version_detail(user=viewer, pk=pk)
+        rendered = VersionOutputSerializer(loaded, context={"lineage": lineage}).data
+        assert rendered == VersionOutputSerializer(expected).data
+        assert _concrete_values(loaded) == _concrete_values(expected)
+        assert _concrete_values(loaded.model) == _concrete_values(expected.model)
+        for relation in ("trained_on", "evaluated_on"):
+            assert {d.pk for d in lineage[relation]} == {
+                d.pk for d in getattr(expected, relation).all()
+            }
+    assert rendered["parent"] is None and rendered["created_by"] is None  # the bare one
+    loaded, lineage = selectors.version_detail(user=viewer, pk=version.pk)
+    assert _concrete_values(loaded.parent) == _concrete_values(parent)
+    assert loaded.parent.model.name == "ancestor"
+    assert _concrete_values(loaded.created_by) == _concrete_values(author)
+    rendered = VersionOutputSerializer(loaded, context={"lineage": lineage}).data
+    assert [(d["name"], d["version"]) for d in rendered["trained_on"]] == [
+        ("applications", "v1"),
+        ("loans", "v2"),
+        ("loans", "v1"),
+    ]
+    assert [d["name"] for d in rendered["evaluated_on"]] == ["holdout", "loans"]
+
+
 @pytest.mark.django_db
 def test_model_rows_render_every_documented_field(viewer):
     model = RegisteredModelFactory(owner_group=GroupFactory(name="team-risk"))
