@@ -22,7 +22,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.roles import Action
-from mlops_portal.api.base import PortalApiMixin, StrictFilterSet, UtcIsoDateTimeFilter
+from mlops_portal.api.base import (
+    PortalApiMixin,
+    StrictFilterSet,
+    UtcIsoDateTimeFilter,
+    validated,
+)
 from monitoring import selectors, storage
 from monitoring.api import serializers as s
 from monitoring.api.parsers import JSONBody, OrjsonBodyParser, UploadParser
@@ -105,16 +110,15 @@ class VersionFileIngestApi(
 
     def post(self, request, version_pk: int):
         version = self.version()
-        data = s.FileUploadInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
+        data = validated(s.FileUploadInputSerializer, request.data)
+        upload = data["file"]
         try:
             result = self.ingest_file(
                 actor=request.user,
                 model_version=version,
                 path=Path(upload.temporary_file_path()),
                 filename=upload.name or "",
-                skip_bad_rows=data.validated_data["skip_bad_rows"],
+                skip_bad_rows=data["skip_bad_rows"],
                 idempotency_key=request.headers.get("Idempotency-Key", ""),
             )
         finally:
@@ -151,15 +155,14 @@ class VersionJsonIngestApi(VersionScopedMixin, PortalApiMixin, generics.GenericA
     def post(self, request, version_pk: int):
         version = self.version()
         value, sha256 = _json_body(request)
-        data = self.input_serializer(data=value)
-        data.is_valid(raise_exception=True)
+        data = validated(self.input_serializer, value)
         result = self.ingest_records(
             actor=request.user,
             model_version=version,
-            skip_bad_rows=data.validated_data["skip_bad_rows"],
+            skip_bad_rows=data["skip_bad_rows"],
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             request_sha256=sha256,
-            **{self.items: data.validated_data[self.items]},
+            **{self.items: data[self.items]},
         )
         return _ingest_response(result, self.serializer_class)
 
@@ -200,16 +203,15 @@ class VersionReferenceListApi(
     )
     def post(self, request, version_pk: int):
         version = self.version()
-        data = s.ReferenceUploadInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
+        data = validated(s.ReferenceUploadInputSerializer, request.data)
+        upload = data["file"]
         try:
             reference = references.reference_dataset_create(
                 actor=request.user,
                 model_version=version,
                 upload_path=Path(upload.temporary_file_path()),
                 filename=upload.name or "",
-                name=data.validated_data["name"],
+                name=data["name"],
             )
         finally:
             upload.close()
@@ -283,10 +285,9 @@ class VersionPredictionApi(VersionScopedMixin, PortalApiMixin, generics.GenericA
     def post(self, request, version_pk: int):
         version = self.version()
         value, _sha256 = _json_body(request)
-        data = s.PredictionInputSerializer(data=value)
-        data.is_valid(raise_exception=True)
+        data = validated(s.PredictionInputSerializer, value)
         accepted = buffer.prediction_log(
-            actor=request.user, model_version=version, record=dict(data.validated_data)
+            actor=request.user, model_version=version, record=dict(data)
         )
         return Response(
             s.PredictionAcceptedSerializer(accepted).data, status=status.HTTP_202_ACCEPTED
@@ -400,18 +401,14 @@ class MonitorApi(
         ).data
 
     def create(self, request):
-        data = s.MonitorCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        monitor = monitors.monitor_create(actor=request.user, **data.validated_data)
+        data = validated(s.MonitorCreateInputSerializer, request.data)
+        monitor = monitors.monitor_create(actor=request.user, **data)
         return Response(self._output(monitor), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         monitor = self.get_object()
-        data = s.MonitorUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        monitor = monitors.monitor_update(
-            actor=request.user, monitor=monitor, **data.validated_data
-        )
+        data = validated(s.MonitorUpdateInputSerializer, request.data)
+        monitor = monitors.monitor_update(actor=request.user, monitor=monitor, **data)
         return Response(self._output(monitor))
 
     def destroy(self, request, pk=None):
@@ -427,10 +424,9 @@ class MonitorApi(
     @action(detail=True, methods=["post"])
     def backfill(self, request, pk=None):
         monitor = self.get_object()
-        data = s.BackfillInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(s.BackfillInputSerializer, request.data)
         backfill = runs.drift_backfill_request(
-            actor=request.user, monitor=monitor, windows=data.validated_data["windows"]
+            actor=request.user, monitor=monitor, windows=data["windows"]
         )
         backfill = selectors.backfill_get(user=request.user, pk=backfill.pk)
         return Response(s.BackfillOutputSerializer(backfill).data, status=status.HTTP_202_ACCEPTED)
