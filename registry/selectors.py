@@ -119,7 +119,13 @@ def version_get(*, user, model_name: str, number: int) -> ModelVersion:
 
 
 def version_get_by_id(*, user, pk: int) -> ModelVersion:
-    return first_or_not_found(version_list(user=user).filter(pk=pk), f"id: no model version {pk}.")
+    """The version with its model, owner group, parent and creator joined, for endpoints that act
+    on it (monitoring's, under ``/versions/<id>/``): its datasets are not prefetched, two
+    queries they would not use. ``version_detail`` reads what the API renders."""
+    return first_or_not_found(
+        version_list(user=user).prefetch_related(None).filter(pk=pk),
+        f"id: no model version {pk}.",
+    )
 
 
 # The API's version read is, with the create, its busiest call. Building and compiling the
