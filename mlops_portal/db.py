@@ -101,6 +101,18 @@ def comma_joined_sql(expression: str) -> str:
     return f"GROUP_CONCAT({expression})"
 
 
+def quoted_table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def quoted_column(model: type[models.Model], field_name: str) -> str:
+    """A field's column, quoted; ``"pk"`` names the primary key."""
+    meta = model._meta
+    return connection.ops.quote_name(
+        (meta.pk if field_name == "pk" else meta.get_field(field_name)).column
+    )
+
+
 def columns_sql(model: type[models.Model], alias: str) -> str:
     """The model's concrete columns, in ``_meta.concrete_fields`` order, for ``from_row``."""
     quote = connection.ops.quote_name
@@ -158,11 +170,9 @@ def get_by(model: type[models.Model], field_name: str, value) -> models.Model | 
     without compiling a query."""
     key = (model, field_name, connection.vendor)
     if key not in _GET_BY_SQL:
-        quote = connection.ops.quote_name
-        column = quote(model._meta.get_field(field_name).column)
         _GET_BY_SQL[key] = (
-            f"SELECT {columns_sql(model, 't')} FROM {quote(model._meta.db_table)} t"
-            f" WHERE t.{column} = %s"
+            f"SELECT {columns_sql(model, 't')} FROM {quoted_table(model)} t"
+            f" WHERE t.{quoted_column(model, field_name)} = %s"
         )
     row = fetch_one(_GET_BY_SQL[key], [value])
     return None if row is None else from_row(model, row)

@@ -137,37 +137,27 @@ def version_get_by_id(*, user, pk: int) -> ModelVersion:
 @cache
 def _version_detail_sql(vendor: str) -> tuple[str, str]:
     """The version row (with its model, parent, parent's model and creator) and its datasets."""
-    quote = connection.ops.quote_name
-    version, model, user = ModelVersion._meta, RegisteredModel._meta, get_user_model()._meta
-
-    def table(meta) -> str:
-        return quote(meta.db_table)
-
-    def key(meta) -> str:
-        return quote(meta.pk.column)
-
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
+    table, column = db.quoted_table, db.quoted_column
+    version, model, user, dataset = ModelVersion, RegisteredModel, get_user_model(), DatasetVersion
     row = (
-        f"SELECT {db.columns_sql(ModelVersion, 'v')}, {db.columns_sql(RegisteredModel, 'm')},"
-        f" {db.columns_sql(ModelVersion, 'p')}, {db.columns_sql(RegisteredModel, 'pm')},"
-        f" {db.columns_sql(get_user_model(), 'u')}"
+        f"SELECT {db.columns_sql(version, 'v')}, {db.columns_sql(model, 'm')},"
+        f" {db.columns_sql(version, 'p')}, {db.columns_sql(model, 'pm')},"
+        f" {db.columns_sql(user, 'u')}"
         f" FROM {table(version)} v"
-        f" INNER JOIN {table(model)} m ON m.{key(model)} = v.{column(version, 'model')}"
-        f" LEFT JOIN {table(version)} p ON p.{key(version)} = v.{column(version, 'parent')}"
-        f" LEFT JOIN {table(model)} pm ON pm.{key(model)} = p.{column(version, 'model')}"
-        f" LEFT JOIN {table(user)} u ON u.{key(user)} = v.{column(version, 'created_by')}"
-        f" WHERE v.{key(version)} = %s"
+        f" INNER JOIN {table(model)} m ON m.{column(model, 'pk')} = v.{column(version, 'model')}"
+        f" LEFT JOIN {table(version)} p"
+        f" ON p.{column(version, 'pk')} = v.{column(version, 'parent')}"
+        f" LEFT JOIN {table(model)} pm ON pm.{column(model, 'pk')} = p.{column(version, 'model')}"
+        f" LEFT JOIN {table(user)} u ON u.{column(user, 'pk')} = v.{column(version, 'created_by')}"
+        f" WHERE v.{column(version, 'pk')} = %s"
     )
-    dataset = DatasetVersion._meta
     datasets = " UNION ALL ".join(
-        f"SELECT '{relation}', {db.columns_sql(DatasetVersion, 'd')}"
+        f"SELECT '{relation}', {db.columns_sql(dataset, 'd')}"
         f" FROM {table(through)} r INNER JOIN {table(dataset)} d"
-        f" ON d.{key(dataset)} = r.{column(through, 'datasetversion')}"
+        f" ON d.{column(dataset, 'pk')} = r.{column(through, 'datasetversion')}"
         f" WHERE r.{column(through, 'modelversion')} = %s"
         for relation in ("trained_on", "evaluated_on")
-        for through in [version.get_field(relation).remote_field.through._meta]
+        for through in [getattr(version, relation).through]
     )
     return row, datasets
 

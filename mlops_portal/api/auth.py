@@ -26,30 +26,29 @@ def _token_sql(vendor: str) -> str:
     """The token, its user, the user's group ids and role names: one statement, built once per
     database vendor (it runs on every API call, and compiling it as an ORM query cost more than
     running it)."""
-    user_model, quote = get_user_model(), connection.ops.quote_name
-    members = user_model.groups.through._meta
-    members_table, member_user, member_group = (
-        quote(members.db_table),
-        quote(members.get_field("user").column),
-        quote(members.get_field("group").column),
+    user_model = get_user_model()
+    members = user_model.groups.through
+    table, column = db.quoted_table, db.quoted_column
+    member_user, member_group = column(members, "user"), column(members, "group")
+    user_id, group_id, group_name = (
+        column(user_model, "pk"),
+        column(Group, "pk"),
+        column(Group, "name"),
     )
-    user_id, group_id, group_name = quote(user_model._meta.pk.column), quote("id"), quote("name")
-    group_ids = f"SELECT {db.comma_joined_sql(f'm.{member_group}')} FROM {members_table} m"
+    group_ids = f"SELECT {db.comma_joined_sql(f'm.{member_group}')} FROM {table(members)} m"
     role_names = (
         f"SELECT {db.comma_joined_sql(f'g.{group_name}')}"
-        f" FROM {quote(Group._meta.db_table)} g"
-        f" INNER JOIN {members_table} m ON m.{member_group} = g.{group_id}"
+        f" FROM {table(Group)} g"
+        f" INNER JOIN {table(members)} m ON m.{member_group} = g.{group_id}"
     )
     roles = ", ".join(["%s"] * len(Role))
-    token_meta = AuthToken._meta
     return (
         f"SELECT {db.columns_sql(AuthToken, 't')}, {db.columns_sql(user_model, 'u')},"
         f" ({group_ids} WHERE m.{member_user} = u.{user_id}),"
         f" ({role_names} WHERE m.{member_user} = u.{user_id} AND g.{group_name} IN ({roles}))"
-        f" FROM {quote(token_meta.db_table)} t"
-        f" INNER JOIN {quote(user_model._meta.db_table)} u"
-        f" ON u.{user_id} = t.{quote(token_meta.get_field('user').column)}"
-        f" WHERE t.{quote(token_meta.get_field('token_key').column)} = %s"
+        f" FROM {table(AuthToken)} t"
+        f" INNER JOIN {table(user_model)} u ON u.{user_id} = t.{column(AuthToken, 'user')}"
+        f" WHERE t.{column(AuthToken, 'token_key')} = %s"
     )
 
 
