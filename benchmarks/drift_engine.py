@@ -117,7 +117,7 @@ def peak_rss_mb() -> float:
 
 def child_profile(directory: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from monitoring.drift import build_reference_profile, read_columns
+    from drift import build_reference_profile, read_columns
 
     types = {**dict.fromkeys(NUMERICAL, "numerical"), **dict.fromkeys(CATEGORICAL, "categorical")}
     started = time.perf_counter()
@@ -131,7 +131,7 @@ def child_profile(directory: Path) -> dict[str, Any]:
 
 def child_compare(directory: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from monitoring.drift import ReferenceProfile, compute_drift, read_columns
+    from drift import ReferenceProfile, compute_drift, read_columns
 
     started = time.perf_counter()
     profile = ReferenceProfile.load(directory / "profile.npz")

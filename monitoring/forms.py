@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from monitoring.drift import CORRECTIONS, METHODS
+from drift import CORRECTIONS, METHODS
 from monitoring.models import JobStatus, ReferenceDataset, ScheduleKind
 
 WINDOWS = (

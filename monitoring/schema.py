@@ -28,8 +28,8 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.utils import timezone
 
+from drift import CATEGORICAL, NUMERICAL
 from mlops_portal.errors import ValidationFailed
-from monitoring.drift import CATEGORICAL, NUMERICAL
 
 PREDICTION_ID = "__prediction_id"
 TIMESTAMP = "__timestamp"

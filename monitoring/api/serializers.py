@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from drift import CATEGORICAL, CORRECTIONS, METHODS, NUMERICAL
 from mlops_portal.api.base import (
     JSONObjectField,
     StrictBooleanField,
@@ -16,7 +17,6 @@ from mlops_portal.api.base import (
     StrictIntegerField,
     StrictSlugField,
 )
-from monitoring.drift import CATEGORICAL, CORRECTIONS, METHODS, NUMERICAL
 from monitoring.models import (
     MAX_WINDOW_SECONDS,
     MIN_WINDOW_SECONDS,

@@ -16,10 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from drift import CORRECTIONS, DriftConfig, DriftConfigError
 from governance import audit
 from governance.roles import Action, require
 from mlops_portal.errors import Conflict, ValidationFailed
-from monitoring.drift import CORRECTIONS, DriftConfig, DriftConfigError
 from monitoring.models import Monitor, ReferenceDataset, ScheduleKind
 from monitoring.services._common import full_clean
 from registry.models import ModelVersion

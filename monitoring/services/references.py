@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from drift import ReferenceProfile, build_reference_profile
 from governance import audit
 from governance.roles import Action, require
 from mlops_portal.errors import ValidationFailed
 from monitoring import storage
-from monitoring.drift import ReferenceProfile, build_reference_profile
 from monitoring.models import FileFormat, JobStatus, ReferenceDataset
 from monitoring.schema import (
     DRIFT_COLUMN_TYPES,

@@ -20,11 +20,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from governance import audit
-from governance.roles import Action, require
-from mlops_portal.errors import Conflict, ValidationFailed
-from monitoring import storage
-from monitoring.drift import (
+from drift import (
     METHODS,
     DataReadError,
     DriftConfigError,
@@ -32,6 +28,10 @@ from monitoring.drift import (
     compute_drift,
     read_columns,
 )
+from governance import audit
+from governance.roles import Action, require
+from mlops_portal.errors import Conflict, ValidationFailed
+from monitoring import storage
 from monitoring.models import (
     FINISHED,
     Backfill,

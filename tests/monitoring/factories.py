@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.utils import timezone
 
+from drift import build_reference_profile
 from monitoring import storage
-from monitoring.drift import build_reference_profile
 from monitoring.models import (
     Backfill,
     DriftRun,

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from monitoring.drift.cli import run_drift_check
+from drift.cli import run_drift_check
 
 # Options manage.py itself understands; they are not the drift check's.
 _DJANGO_OPTIONS_WITH_VALUE = ("--settings", "--pythonpath")

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 from scipy import stats
 
-from monitoring.drift import ReferenceProfile, build_reference_profile, compute_drift
-from monitoring.drift.profile import NumericColumnProfile
-from monitoring.drift.stattests import ks_test
+from drift import ReferenceProfile, build_reference_profile, compute_drift
+from drift.profile import NumericColumnProfile
+from drift.stattests import ks_test
 
 rng = np.random.default_rng(5)
 TYPES = {"x": "numerical", "k": "numerical", "c": "categorical", "b": "categorical"}

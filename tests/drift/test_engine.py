@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from monitoring.drift import (
+from drift import (
     DataReadError,
     DriftConfig,
     DriftConfigError,
@@ -19,7 +19,7 @@ from monitoring.drift import (
     read_columns,
     samples,
 )
-from monitoring.drift.engine import adjust_p_values
+from drift.engine import adjust_p_values
 
 # Seeds whose N(0,1) reference (400) vs N(0.2,1) current (200) give KS p-values of 0.025-0.03:
 # drifted at 0.05, but not after a Bonferroni correction over three tests.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monitoring.drift import DriftConfig, build_reference_profile, compute_drift, default_method
+from drift import DriftConfig, build_reference_profile, compute_drift, default_method
 
 
 def chosen(reference, current, column_type: str):

@@ -12,7 +12,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from monitoring.drift.cli import run_drift_check
+from drift.cli import run_drift_check
 
 rng = np.random.default_rng(21)
 
@@ -152,3 +152,30 @@ def test_empty_current_file_is_not_drift_and_warns(files, tmp_path):
 def test_help_exits_0(files):
     code, out, _ = check("--help")
     assert code == 0 and "usage: drift_check" in out
+
+
+def test_console_script_runs_without_django(tmp_path):
+    """`drift-check` is the engine's own entry point: it must not start or even import Django."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(1)
+    reference, current = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    pq.write_table(pa.table({"x": rng.normal(size=500)}), reference)
+    pq.write_table(pa.table({"x": rng.normal(4, 1, 300)}), current)
+    probe = (
+        "import sys\n"
+        "from drift.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    assert 'django' not in sys.modules, 'django imported'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(reference), str(current)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "django imported" not in done.stderr

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from monitoring.drift import build_reference_profile, compute_drift, read_columns
+from drift import build_reference_profile, compute_drift, read_columns
 
 ROOT = Path(__file__).resolve().parents[3]
 PEER_PYTHON = ROOT / "benchmarks" / ".venv-evidently" / "bin" / "python"

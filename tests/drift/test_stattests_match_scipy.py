@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial import distance
 
-from monitoring.drift.profile import build_categorical_profile, build_numeric_profile
-from monitoring.drift.samples import category_counts, numeric_sample
-from monitoring.drift.stattests import (
+from drift.profile import build_categorical_profile, build_numeric_profile
+from drift.samples import category_counts, numeric_sample
+from drift.stattests import (
     KS_EXACT_MAX_N,
     chisquare_test,
     jensenshannon_test,
@@ -252,7 +252,7 @@ def test_tests_accept_a_prepared_current_sample_or_raw_values_alike():
 
 def test_wasserstein_int64_grid_path_matches_scipy(monkeypatch):
     """Beyond 2**52 grid cells the quantile grid switches to int64; force that path here."""
-    from monitoring.drift import stattests
+    from drift import stattests
 
     monkeypatch.setattr(stattests, "FLOAT_GRID_LIMIT", 0)
     rng = np.random.default_rng(9)

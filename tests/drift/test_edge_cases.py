@@ -10,7 +10,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitoring.drift import DriftConfig, build_reference_profile, compute_drift
+from drift import DriftConfig, build_reference_profile, compute_drift
 
 TYPES = {"num": "numerical", "cat": "categorical"}
 rng = np.random.default_rng(11)
