@@ -20,8 +20,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from mlops_portal import db
-
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x4D4C4F5053  # any constant shared by every writer of the chain
 
@@ -184,12 +182,6 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
 
 
-# Plain SQL (see mlops_portal.db): it runs while the chain, and on SQLite the database, is locked.
-_LAST_EVENT_SQL = (
-    'SELECT "sequence", "hash" FROM "governance_auditevent" ORDER BY "sequence" DESC LIMIT 1'
-)
-
-
 def target_type_of(obj: models.Model) -> str:
     return f"{obj._meta.app_label}.{obj._meta.model_name}"
 
@@ -213,7 +205,7 @@ def record(
         target_label = target_label or str(target)
     context = _request_context.get() or _NO_REQUEST
     _lock_chain()
-    last = db.fetch_one(_LAST_EVENT_SQL)
+    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     event = AuditEvent(
@@ -232,7 +224,7 @@ def record(
         prev_hash=prev_hash,
     )
     event.hash = event_hash(event)
-    db.insert_row(event)
+    event.save(force_insert=True)
     return event
 
 
