@@ -17,7 +17,7 @@ import pytest
 
 from drift import build_reference_profile, compute_drift, read_columns
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 PEER_PYTHON = ROOT / "benchmarks" / ".venv-evidently" / "bin" / "python"
 PEER_SCRIPT = ROOT / "benchmarks" / "evidently_peer.py"
 
