@@ -7,7 +7,6 @@ Superusers hold every role.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 
 from mlops_portal.errors import PermissionDenied
@@ -103,22 +102,13 @@ def _group_ids(user) -> frozenset[int]:
     return user._portal_group_ids
 
 
-def user_groups_preload(user, group_ids: Iterable[int], role_names: Iterable[str]) -> None:
-    """Groups and role names fetched along with the user (the API token check reads them in
-    its own query), so neither roles nor ownership need a query of their own. ``role_names``
-    may hold any group names: only those of roles count."""
-    names = set(role_names)
-    user._portal_group_ids = frozenset(group_ids)
-    user._portal_roles = (
-        frozenset(Role) if user.is_superuser else frozenset(r for r in Role if r.value in names)
-    )
-
-
 def _groups_load(user) -> None:
     """One query for both what roles and ownership need: the user's group ids and names."""
     groups = list(user.groups.values_list("id", "name"))
-    user_groups_preload(
-        user, (group_id for group_id, _name in groups), (name for _id, name in groups)
+    names = {name for _id, name in groups}
+    user._portal_group_ids = frozenset(group_id for group_id, _name in groups)
+    user._portal_roles = (
+        frozenset(Role) if user.is_superuser else frozenset(r for r in Role if r.value in names)
     )
 
 

@@ -4,87 +4,21 @@ so query counts stay flat however many rows are shown."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
-from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Prefetch, QuerySet
 
 from governance.roles import Action, require
-from mlops_portal import db
-from mlops_portal.db import CommaJoined
-from mlops_portal.errors import NotFound, first_or_not_found
+from mlops_portal.errors import first_or_not_found
+from registry.filters import DatasetFilter, ModelFilter, VersionFilter
 from registry.models import DatasetVersion, ModelVersion, RegisteredModel, Tag
 
 
-def model_list(*, user, filters: dict | None = None) -> QuerySet[RegisteredModel]:
+def model_list(*, user, filters=None) -> QuerySet[RegisteredModel]:
     require(user, Action.MODEL_VIEW)
-    filters = filters or {}
     models = RegisteredModel.objects.select_related("owner_group").prefetch_related(
         Prefetch("tags", queryset=Tag.objects.order_by("name"))
     )
-    if filters.get("q"):
-        query = filters["q"]
-        models = models.filter(Q(name__icontains=query) | Q(description__icontains=query))
-    if filters.get("owner"):
-        models = models.filter(owner_group__name=filters["owner"])
-    if filters.get("tag"):
-        models = models.filter(tags__name=filters["tag"])
-    if filters.get("task_type"):
-        models = models.filter(task_type=filters["task_type"])
-    if filters.get("risk_tier"):
-        models = models.filter(risk_tier=filters["risk_tier"])
-    if filters.get("stage"):
-        models = models.filter(versions__stage=filters["stage"]).distinct()
-    return models.order_by("name")
-
-
-def _tag_names_joined():
-    return Subquery(
-        RegisteredModel.tags.through.objects.filter(registeredmodel_id=OuterRef("pk"))
-        .order_by()
-        .values("registeredmodel_id")
-        .annotate(names=CommaJoined("tag__name"))
-        .values("names")
-    )
-
-
-MODEL_ROW_FIELDS = (
-    "id",
-    "name",
-    "description",
-    "owner",
-    "task_type",
-    "risk_tier",
-    "tag_names",
-    "version_count",
-    "production_version",
-    "created_at",
-    "updated_at",
-)
-
-
-# Built once (like a DRF view's ``queryset``) and cloned per request with ``.all()``: building
-# the annotated query costs more than running it.
-_MODEL_ROWS = (
-    RegisteredModel.objects.annotate(owner=F("owner_group__name"), tag_names=_tag_names_joined())
-    .values(*MODEL_ROW_FIELDS)
-    .order_by("name")
-)
-
-
-def model_rows(*, user) -> QuerySet[dict]:
-    """Models as plain rows (``MODEL_ROW_FIELDS``) for the API, which lists 100 at a time:
-    one query per page with the tags (comma-joined), no model objects. Filters, search and
-    ordering apply to it like to ``model_list``."""
-    require(user, Action.MODEL_VIEW)
-    return _MODEL_ROWS.all()
-
-
-def model_row_get(*, user, name: str) -> dict:
-    return first_or_not_found(
-        model_rows(user=user).filter(name=name), f"name: no model named {name!r}.", field="name"
-    )
+    return ModelFilter.apply(filters, models).order_by("name")
 
 
 def model_get(*, user, name: str) -> RegisteredModel:
@@ -93,21 +27,12 @@ def model_get(*, user, name: str) -> RegisteredModel:
     )
 
 
-def version_list(*, user, filters: dict | None = None) -> QuerySet[ModelVersion]:
+def version_list(*, user, filters=None) -> QuerySet[ModelVersion]:
     require(user, Action.MODEL_VIEW)
-    filters = filters or {}
     versions = ModelVersion.objects.select_related(
         "model", "model__owner_group", "created_by", "parent", "parent__model"
     ).prefetch_related("trained_on", "evaluated_on")
-    if filters.get("model"):
-        versions = versions.filter(model__name=filters["model"])
-    if filters.get("stage"):
-        versions = versions.filter(stage=filters["stage"])
-    if filters.get("owner"):
-        versions = versions.filter(model__owner_group__name=filters["owner"])
-    if filters.get("tag"):
-        versions = versions.filter(model__tags__name=filters["tag"])
-    return versions.order_by("model__name", "-version")
+    return VersionFilter.apply(filters, versions).order_by("model__name", "-version")
 
 
 def version_get(*, user, model_name: str, number: int) -> ModelVersion:
@@ -119,84 +44,17 @@ def version_get(*, user, model_name: str, number: int) -> ModelVersion:
 
 
 def version_get_by_id(*, user, pk: int) -> ModelVersion:
-    """The version with its model, owner group, parent and creator joined, for endpoints that act
-    on it (monitoring's, under ``/versions/<id>/``): its datasets are not prefetched, two
-    queries they would not use. ``version_detail`` reads what the API renders."""
     return first_or_not_found(
-        version_list(user=user).prefetch_related(None).filter(pk=pk),
-        f"id: no model version {pk}.",
+        version_list(user=user).filter(pk=pk), f"id: no model version {pk}.", field="id"
     )
 
 
-# The API's version read is, with the create, its busiest call. Building and compiling the
-# joins and prefetches of ``version_list`` took about 1.4 ms of its 1.9 ms (running the SQL,
-# 0.1 ms). ``version_detail`` reads the same objects with two statements built once per
-# database vendor from the models' metadata (tests hold it to ``version_get_by_id``).
-
-
-@cache
-def _version_detail_sql(vendor: str) -> tuple[str, str]:
-    """The version row (with its model, parent, parent's model and creator) and its datasets."""
-    table, column = db.quoted_table, db.quoted_column
-    version, model, user, dataset = ModelVersion, RegisteredModel, get_user_model(), DatasetVersion
-    row = (
-        f"SELECT {db.columns_sql(version, 'v')}, {db.columns_sql(model, 'm')},"
-        f" {db.columns_sql(version, 'p')}, {db.columns_sql(model, 'pm')},"
-        f" {db.columns_sql(user, 'u')}"
-        f" FROM {table(version)} v"
-        f" INNER JOIN {table(model)} m ON m.{column(model, 'pk')} = v.{column(version, 'model')}"
-        f" LEFT JOIN {table(version)} p"
-        f" ON p.{column(version, 'pk')} = v.{column(version, 'parent')}"
-        f" LEFT JOIN {table(model)} pm ON pm.{column(model, 'pk')} = p.{column(version, 'model')}"
-        f" LEFT JOIN {table(user)} u ON u.{column(user, 'pk')} = v.{column(version, 'created_by')}"
-        f" WHERE v.{column(version, 'pk')} = %s"
-    )
-    datasets = " UNION ALL ".join(
-        f"SELECT '{relation}', {db.columns_sql(dataset, 'd')}"
-        f" FROM {table(through)} r INNER JOIN {table(dataset)} d"
-        f" ON d.{column(dataset, 'pk')} = r.{column(through, 'datasetversion')}"
-        f" WHERE r.{column(through, 'modelversion')} = %s"
-        for relation in ("trained_on", "evaluated_on")
-        for through in [getattr(version, relation).through]
-    )
-    return row, datasets
-
-
-def version_detail(*, user, pk: int) -> tuple[ModelVersion, dict[str, list[DatasetVersion]]]:
-    """One version as the API renders it: the version with its model, parent (and the parent's
-    model) and creator set, and the datasets it was trained and evaluated on, by relation (for
-    ``VersionOutputSerializer``'s ``lineage`` context)."""
+def dataset_list(*, user, filters=None) -> QuerySet[DatasetVersion]:
     require(user, Action.MODEL_VIEW)
-    low, high = connection.ops.integer_field_range(ModelVersion._meta.pk.get_internal_type())
-    row_sql, datasets_sql = _version_detail_sql(connection.vendor)
-    row = db.fetch_one(row_sql, [pk]) if low <= pk <= high else None
-    if row is None:
-        raise NotFound(f"id: no model version {pk}.", field="id")
-    version, model, parent, parent_model, creator = db.from_joined_row(
-        (ModelVersion, RegisteredModel, ModelVersion, RegisteredModel, get_user_model()), row
-    )
-    version.model, version.parent, version.created_by = model, parent, creator
-    if parent is not None:
-        parent.model = parent_model
-    lineage: dict[str, list[DatasetVersion]] = {"trained_on": [], "evaluated_on": []}
-    for relation, *values in db.fetch_all(datasets_sql, [pk, pk]):
-        lineage[relation].append(db.from_row(DatasetVersion, values))
-    return version, lineage
-
-
-def dataset_list(*, user, filters: dict | None = None) -> QuerySet[DatasetVersion]:
-    require(user, Action.MODEL_VIEW)
-    filters = filters or {}
     datasets = DatasetVersion.objects.select_related("owner_group", "created_by").prefetch_related(
         "derived_from"
     )
-    if filters.get("q"):
-        datasets = datasets.filter(
-            Q(name__icontains=filters["q"]) | Q(description__icontains=filters["q"])
-        )
-    if filters.get("name"):
-        datasets = datasets.filter(name=filters["name"])
-    return datasets.order_by("name", "-created_at")
+    return DatasetFilter.apply(filters, datasets).order_by("name", "-created_at")
 
 
 def dataset_get(*, user, pk: int) -> DatasetVersion:

@@ -9,13 +9,12 @@ import math
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from governance import audit
 from governance.roles import Action, require
-from mlops_portal import db
 from mlops_portal.errors import Conflict, ValidationFailed, validation_failed_from_django
 from registry.models import (
     DatasetVersion,
@@ -274,7 +273,7 @@ def model_create(
         created_by=actor,
     )
     _full_clean(model, uniqueness=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         try:
             with transaction.atomic():
                 model.save()
@@ -293,7 +292,7 @@ def model_create(
 def model_update(*, actor, model: RegisteredModel, **fields) -> RegisteredModel:
     require(actor, Action.MODEL_EDIT, model)
     _refuse_unknown(fields, (*MODEL_FIELDS, "tags"), "cannot be changed.")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
         before = model_snapshot(model)
         tags = fields.pop("tags", None)
@@ -320,14 +319,6 @@ def model_update(*, actor, model: RegisteredModel, **fields) -> RegisteredModel:
 # --- versions --------------------------------------------------------------------------------
 
 
-_VERSION_FIGURES_SQL = (
-    'SELECT MAX("version"), COUNT(*) FROM "registry_modelversion" WHERE "model_id" = %s'
-)
-_VERSION_COUNT_SET_SQL = (
-    'UPDATE "registry_registeredmodel" SET "version_count" = %s WHERE "id" = %s'
-)
-
-
 def model_version_create(
     *,
     actor,
@@ -348,18 +339,14 @@ def model_version_create(
     # Checked before the transaction, which holds the write lock: only numbering needs it.
     # The related objects were loaded by the caller: no need to re-check that they exist.
     _full_clean(version, exclude=["model", "parent", "created_by", "version"])
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The row lock on the model serializes version numbering per model (PostgreSQL);
         # SQLite transactions start IMMEDIATE and already hold the database write lock.
-        if connection.features.has_select_for_update:
-            model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-        # Plain SQL while the lock is held (see mlops_portal.db); model_figures_refresh is the
-        # ORM version of the count.
-        latest, total = db.fetch_one(_VERSION_FIGURES_SQL, [model.pk])
+        model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        latest = model.versions.aggregate(latest=Max("version"))["latest"]
         version.model, version.version = model, (latest or 0) + 1
-        db.insert_row(version)
-        model.version_count = total + 1
-        db.execute(_VERSION_COUNT_SET_SQL, [model.version_count, model.pk])
+        version.save(force_insert=True)
+        model_figures_refresh(model)
         trained_on, evaluated_on = list(trained_on), list(evaluated_on)
         if trained_on:
             version.trained_on.set(trained_on)
@@ -399,7 +386,7 @@ def model_version_update(
         validate_metrics(fields["metrics"])
     if "params" in fields:
         validate_params(fields["params"])
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         version = (
             ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
         )
@@ -445,7 +432,7 @@ def model_version_stage_set(
         raise ValidationFailed(
             f"stage: {stage!r} is not one of {', '.join(Stage.values)}.", field="stage"
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         version = (
             ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
         )
@@ -522,7 +509,7 @@ def dataset_version_create(
         fields["schema"] = columns_clean(fields["schema"], field="schema")
     dataset = DatasetVersion(name=name, version=version, created_by=actor, **fields)
     _full_clean(dataset, uniqueness=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         try:
             with transaction.atomic():
                 dataset.save()
@@ -547,7 +534,7 @@ def dataset_version_update(
     _refuse_unknown(fields, DATASET_FIELDS, "cannot be changed.")
     if "schema" in fields:
         fields["schema"] = columns_clean(fields["schema"], field="schema")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         dataset = DatasetVersion.objects.select_for_update().get(pk=dataset.pk)
         before = dataset_snapshot(dataset)
         for field, value in fields.items():

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from governance.roles import Action, require
+from mlops_portal.api.base import filled
 from mlops_portal.errors import PortalError
 from registry import charts, selectors, services
 from registry.forms import ModelCreateForm, StageChangeForm
@@ -21,17 +22,13 @@ def _page(request, queryset):
 
 
 def model_list(request):
-    filters = {
-        key: request.GET.get(key, "").strip()
-        for key in ("q", "owner", "tag", "task_type", "risk_tier", "stage")
-    }
-    page = _page(request, selectors.model_list(user=request.user, filters=filters))
+    page = _page(request, selectors.model_list(user=request.user, filters=filled(request.GET)))
     return render(
         request,
         "registry/model_list.html",
         {
             "page": page,
-            "filters": filters,
+            "filters": request.GET,
             "stages": Stage.values,
             "task_types": TaskType.choices,
             "risk_tiers": RiskTier.choices,
@@ -101,9 +98,8 @@ def version_stage_change(request, name: str, number: int):
 
 
 def dataset_list(request):
-    filters = {"q": request.GET.get("q", "").strip()}
-    page = _page(request, selectors.dataset_list(user=request.user, filters=filters))
-    return render(request, "registry/dataset_list.html", {"page": page, "filters": filters})
+    page = _page(request, selectors.dataset_list(user=request.user, filters=filled(request.GET)))
+    return render(request, "registry/dataset_list.html", {"page": page, "filters": request.GET})
 
 
 def dataset_detail(request, pk: int):

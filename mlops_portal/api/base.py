@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC
+from functools import reduce
+from operator import or_
 
 import django_filters
 from django import forms as django_forms
-from django.utils import timezone
+from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,17 +17,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission
 
 from governance.roles import may
-from mlops_portal import db
-
-
-def iso_datetime(value, zone=None):
-    """What DRF's DateTimeField renders (ISO 8601 in the current time zone, ``Z`` for UTC), at
-    a tenth of its cost: hand-written output serializers of hot endpoints use it. Pass
-    ``zone`` (``timezone.get_current_timezone()``) when rendering many rows."""
-    if value is None:
-        return None
-    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+from mlops_portal.errors import ValidationFailed
 
 
 class StrictCharField(serializers.CharField):
@@ -49,7 +40,17 @@ class StrictSlugField(serializers.SlugField):
 
 class StrictFilterSet(django_filters.FilterSet):
     """A filter given an empty value is refused (django-filter would silently ignore it),
-    except free-text filters, where empty means 'any'."""
+    except free-text filters, where empty means 'any'. Selectors apply it with ``apply``, for
+    the pages (``request.GET``) and the API (``request.query_params``) alike."""
+
+    @classmethod
+    def apply(cls, filters, queryset):
+        """``queryset`` narrowed by ``filters``; a bad value is a 400 naming its filter."""
+        filterset = cls(filters or {}, queryset)
+        if not filterset.is_valid():
+            field, errors = next(iter(filterset.errors.items()))
+            raise ValidationFailed(f"{field}: {errors[0]}", field=field)
+        return filterset.qs
 
     def is_valid(self) -> bool:
         valid = super().is_valid()
@@ -59,6 +60,24 @@ class StrictFilterSet(django_filters.FilterSet):
                 self.form.add_error(name, "Must not be empty.")
                 valid = False
         return valid
+
+
+def filled(query) -> dict[str, str]:
+    """A page's filter form as filters: its blank fields ("any stage") name no filter."""
+    return {key: value.strip() for key, value in query.items() if value.strip()}
+
+
+def search_filter(*fields: str) -> django_filters.CharFilter:
+    """``?search=``: every word must appear (case-insensitively) in one of ``fields``."""
+
+    def search(queryset, name, value):
+        for word in value.split():
+            queryset = queryset.filter(
+                reduce(or_, (Q(**{f"{field}__icontains": word}) for field in fields))
+            )
+        return queryset.distinct() if any("__" in field for field in fields) else queryset
+
+    return django_filters.CharFilter(method=search, label=f"Words to find in {', '.join(fields)}.")
 
 
 class _UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -78,9 +97,8 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class StrictSlugRelatedField(serializers.SlugRelatedField):
-    """A reference by a unique name to any row of the queryset's model (the queryset is the
-    model's whole table, and is read by the schema): a string, not empty. Looked up with SQL
-    built once (``mlops_portal.db.get_by``), as every version created names its model."""
+    """A reference by a unique name: a string without NUL characters, not empty and not a
+    number."""
 
     def run_validation(self, data=serializers.empty):
         if data == "" or (isinstance(data, str) and "\x00" in data):
@@ -90,27 +108,11 @@ class StrictSlugRelatedField(serializers.SlugRelatedField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        found = db.get_by(self.queryset.model, self.slug_field, data)
-        if found is None:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
-        return found
+        return super().to_internal_value(data)
 
 
 class StrictInputSerializer(serializers.Serializer):
-    """Input serializers reject fields they do not know, naming them.
-
-    Their declared fields are copied shallowly for each request (nested serializers still
-    deeply): DRF's deep copy re-creates every field and its queryset, a tenth of the CPU of
-    creating a version, while binding a field to its serializer sets attributes only on the
-    copy, and validation changes no field's state."""
-
-    def get_fields(self):
-        return {
-            name: copy.deepcopy(field)
-            if isinstance(field, serializers.BaseSerializer)
-            else copy.copy(field)
-            for name, field in self._declared_fields.items()
-        }
+    """Input serializers reject fields they do not know, naming them."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -198,9 +200,13 @@ class PortalApiMixin:
     permission_classes = [RolePermission]
     required_actions: dict[str, str] = {}
 
+    def list_filters(self):
+        """What the view's selector filters by: the query string for a list; nothing for a
+        detail URL, which names one object whatever its query string says."""
+        return self.request.query_params if getattr(self, "action", "list") == "list" else None
+
     def filter_queryset(self, queryset):
-        """Filters, search and ordering shape lists; a detail URL names one object whatever
-        its query string says (and skips building the filter form)."""
+        """Ordering shapes lists only."""
         if getattr(self, "action", "list") != "list":
             return queryset
         return super().filter_queryset(queryset)
@@ -224,17 +230,13 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-class PortalFilterBackend(DjangoFilterBackend):
-    """django-filter's backend, skipped when the query names none of the view's filters: the
-    filter form it would build costs more than the rest of a plain list request."""
+class FilterSetDocumentation(DjangoFilterBackend):
+    """Documents a list view's ``filterset_class`` as query parameters in the schema, and
+    filters nothing: the view's selector applies the same FilterSet (``StrictFilterSet.apply``),
+    so a filter is defined once and applied once, for pages and API alike."""
 
     def filter_queryset(self, request, queryset, view):
-        filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None or request.query_params.keys().isdisjoint(
-            filterset_class.base_filters
-        ):
-            return queryset
-        return super().filter_queryset(request, queryset, view)
+        return queryset
 
 
 class StrictOrderingFilter(OrderingFilter):

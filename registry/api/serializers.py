@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from django.contrib.auth.models import Group
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,7 +16,6 @@ from mlops_portal.api.base import (
     StrictIntegerField,
     StrictSlugField,
     StrictSlugRelatedField,
-    iso_datetime,
 )
 from registry.models import (
     DatasetVersion,
@@ -35,40 +31,25 @@ from registry.services import SIGNATURE_TYPES
 # --- output ----------------------------------------------------------------------------------
 
 
-class ModelOutputSerializer(serializers.Serializer):
-    """Renders rows of ``selectors.model_rows`` (the declared fields document the shape)."""
+class ModelOutputSerializer(serializers.ModelSerializer):
+    owner_group = serializers.CharField(source="owner_group.name", allow_null=True, default=None)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    description = serializers.CharField()
-    owner_group = serializers.CharField(allow_null=True)
-    task_type = serializers.ChoiceField(choices=TaskType.choices)
-    risk_tier = serializers.ChoiceField(choices=RiskTier.choices)
-    tags = serializers.ListField(child=serializers.CharField())
-    version_count = serializers.IntegerField()
-    production_version = serializers.IntegerField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-    @cached_property
-    def _zone(self):
-        return timezone.get_current_timezone()  # once per list, not twice per row
-
-    def to_representation(self, row: dict) -> dict:
-        """A plain dict: lists of 100 models are the API's hottest path."""
-        return {
-            "id": row["id"],
-            "name": row["name"],
-            "description": row["description"],
-            "owner_group": row["owner"],
-            "task_type": row["task_type"],
-            "risk_tier": row["risk_tier"],
-            "tags": sorted(row["tag_names"].split(",")) if row["tag_names"] else [],
-            "version_count": row["version_count"],
-            "production_version": row["production_version"],
-            "created_at": iso_datetime(row["created_at"], self._zone),
-            "updated_at": iso_datetime(row["updated_at"], self._zone),
-        }
+    class Meta:
+        model = RegisteredModel
+        fields = [
+            "id",
+            "name",
+            "description",
+            "owner_group",
+            "task_type",
+            "risk_tier",
+            "tags",
+            "version_count",
+            "production_version",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class DatasetRefSerializer(serializers.Serializer):
@@ -114,54 +95,6 @@ class VersionOutputSerializer(serializers.Serializer):
     evaluated_on = DatasetRefSerializer(many=True)
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
-
-    def to_representation(self, version) -> dict:
-        """A plain dict (same fields as above): creating and reading versions are the API's
-        busiest calls, and DRF's nested fields cost more than the rest of the request."""
-        signature = version.signature or {}
-        parent = version.parent
-        return {
-            "id": version.pk,
-            "model": version.model.name,
-            "version": version.version,
-            "stage": version.stage,
-            "stage_changed_at": iso_datetime(version.stage_changed_at),
-            "description": version.description,
-            "artifact_uri": version.artifact_uri,
-            "artifact_sha256": version.artifact_sha256,
-            "framework": version.framework,
-            "signature": {
-                part: [{"name": c["name"], "type": c["type"]} for c in signature[part]]
-                for part in ("inputs", "outputs")
-                if part in signature
-            },
-            "params": version.params,
-            "metrics": {name: float(value) for name, value in version.metrics.items()},
-            "code_repository": version.code_repository,
-            "code_commit": version.code_commit,
-            "run_id": version.run_id,
-            "parent": (
-                {"id": parent.pk, "model": parent.model.name, "version": parent.version}
-                if parent is not None
-                else None
-            ),
-            "trained_on": self._lineage(version, "trained_on"),
-            "evaluated_on": self._lineage(version, "evaluated_on"),
-            "created_by": version.created_by.username if version.created_by_id else None,
-            "created_at": iso_datetime(version.created_at),
-        }
-
-    def _lineage(self, version, relation: str) -> list[dict]:
-        """Dataset references in the model's ordering (name, newest first). A view that has
-        them already (just written, or read by ``selectors.version_detail``) passes them as
-        ``context["lineage"]``: no query here."""
-        given = self.context.get("lineage")
-        if given is None:
-            datasets = getattr(version, relation).all()
-        else:
-            datasets = sorted(given.get(relation, ()), key=lambda d: d.created_at, reverse=True)
-            datasets.sort(key=lambda d: d.name)
-        return [{"id": d.pk, "name": d.name, "version": d.version} for d in datasets]
 
 
 class DatasetOutputSerializer(serializers.Serializer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -10,41 +9,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from governance.roles import Action
-from mlops_portal.api.base import PortalApiMixin, StrictFilterSet, validated
-from registry import selectors, services
-from registry.api import serializers as s
-from registry.models import (
-    DatasetVersion,
-    ModelVersion,
-    RegisteredModel,
-    RiskTier,
-    Stage,
-    TaskType,
+from mlops_portal.api.base import (
+    FilterSetDocumentation,
+    PortalApiMixin,
+    StrictOrderingFilter,
+    validated,
 )
-
-
-class ModelFilter(StrictFilterSet):
-    name = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
-    owner = django_filters.CharFilter(field_name="owner_group__name")
-    tag = django_filters.CharFilter(field_name="tags__name")
-    task_type = django_filters.ChoiceFilter(choices=TaskType.choices)
-    risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices)
-    stage = django_filters.ChoiceFilter(
-        choices=Stage.choices, field_name="versions__stage", distinct=True
-    )
-
-
-class VersionFilter(StrictFilterSet):
-    model = django_filters.CharFilter(field_name="model__name")
-    stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    owner = django_filters.CharFilter(field_name="model__owner_group__name")
-    tag = django_filters.CharFilter(field_name="model__tags__name", distinct=True)
-
-
-class DatasetFilter(StrictFilterSet):
-    name = django_filters.CharFilter(field_name="name")
-    owner = django_filters.CharFilter(field_name="owner_group__name")
-
+from registry import selectors, services
+from registry.api import serializers
+from registry.filters import DatasetFilter, ModelFilter, VersionFilter
+from registry.models import DatasetVersion, ModelVersion, RegisteredModel
 
 DEPTH = OpenApiParameter(
     "depth",
@@ -63,7 +37,7 @@ def _depth(request) -> int:
 class LineageMixin:
     """``GET …/{id}/lineage/``: the object's upstream and downstream graph."""
 
-    @extend_schema(parameters=[DEPTH], responses=s.LineageOutputSerializer)
+    @extend_schema(parameters=[DEPTH], responses=serializers.LineageOutputSerializer)
     @action(detail=True, methods=["get"])
     def lineage(self, request, pk=None):
         graph = selectors.lineage_graph(
@@ -73,13 +47,14 @@ class LineageMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(responses=s.ModelOutputSerializer(many=True)),
-    retrieve=extend_schema(responses=s.ModelOutputSerializer),
+    list=extend_schema(responses=serializers.ModelOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=serializers.ModelOutputSerializer),
     create=extend_schema(
-        request=s.ModelCreateInputSerializer, responses={201: s.ModelOutputSerializer}
+        request=serializers.ModelCreateInputSerializer,
+        responses={201: serializers.ModelOutputSerializer},
     ),
     partial_update=extend_schema(
-        request=s.ModelUpdateInputSerializer, responses=s.ModelOutputSerializer
+        request=serializers.ModelUpdateInputSerializer, responses=serializers.ModelOutputSerializer
     ),
 )
 class ModelApi(
@@ -93,9 +68,9 @@ class ModelApi(
     queryset = RegisteredModel.objects.none()  # for the schema; requests use get_queryset()
     lookup_field = "name"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
-    serializer_class = s.ModelOutputSerializer
+    serializer_class = serializers.ModelOutputSerializer
     filterset_class = ModelFilter
-    search_fields = ["name", "description"]
+    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["name", "created_at", "updated_at", "risk_tier"]
     required_actions = {
         "list": Action.MODEL_VIEW,
@@ -105,39 +80,40 @@ class ModelApi(
     }
 
     def get_queryset(self):
-        return selectors.model_rows(user=self.request.user)  # list and retrieve render rows
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.ModelOutputSerializer(page, many=True).data)
+        return selectors.model_list(user=self.request.user, filters=self.list_filters())
 
     def _output(self, name: str) -> dict:
-        return s.ModelOutputSerializer(
-            selectors.model_row_get(user=self.request.user, name=name)
+        return serializers.ModelOutputSerializer(
+            selectors.model_get(user=self.request.user, name=name)
         ).data
 
     def create(self, request):
-        data = validated(s.ModelCreateInputSerializer, request.data)
+        data = validated(serializers.ModelCreateInputSerializer, request.data)
         model = services.model_create(actor=request.user, **data)
         return Response(self._output(model.name), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, name=None):
         model = selectors.model_get(user=request.user, name=name)
-        data = validated(s.ModelUpdateInputSerializer, request.data)
+        data = validated(serializers.ModelUpdateInputSerializer, request.data)
         services.model_update(actor=request.user, model=model, **data)
         return Response(self._output(model.name))
 
 
 @extend_schema_view(
-    list=extend_schema(responses=s.VersionOutputSerializer(many=True)),
-    retrieve=extend_schema(responses=s.VersionOutputSerializer),
+    list=extend_schema(responses=serializers.VersionOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=serializers.VersionOutputSerializer),
     create=extend_schema(
-        request=s.VersionCreateInputSerializer, responses={201: s.VersionOutputSerializer}
+        request=serializers.VersionCreateInputSerializer,
+        responses={201: serializers.VersionOutputSerializer},
     ),
     partial_update=extend_schema(
-        request=s.VersionUpdateInputSerializer, responses=s.VersionOutputSerializer
+        request=serializers.VersionUpdateInputSerializer,
+        responses=serializers.VersionOutputSerializer,
     ),
-    stage=extend_schema(request=s.StageChangeInputSerializer, responses=s.VersionOutputSerializer),
+    stage=extend_schema(
+        request=serializers.StageChangeInputSerializer,
+        responses=serializers.VersionOutputSerializer,
+    ),
 )
 class ModelVersionApi(
     PortalApiMixin,
@@ -148,10 +124,10 @@ class ModelVersionApi(
     """Model versions with their lineage; stage changes go through ``/stage/``."""
 
     queryset = ModelVersion.objects.none()  # for the schema; requests use get_queryset()
-    serializer_class = s.VersionOutputSerializer
+    serializer_class = serializers.VersionOutputSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = VersionFilter
-    search_fields = ["model__name", "description", "run_id"]
+    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["created_at", "version", "stage"]
     required_actions = {
         "list": Action.MODEL_VIEW,
@@ -163,44 +139,45 @@ class ModelVersionApi(
     }
 
     def get_queryset(self):
-        return selectors.version_list(user=self.request.user)
+        return selectors.version_list(user=self.request.user, filters=self.list_filters())
 
     def _output(self, pk: int) -> dict:
-        version, lineage = selectors.version_detail(user=self.request.user, pk=pk)
-        return s.VersionOutputSerializer(version, context={"lineage": lineage}).data
+        return serializers.VersionOutputSerializer(
+            selectors.version_get_by_id(user=self.request.user, pk=pk)
+        ).data
 
     def retrieve(self, request, pk=None):
         return Response(self._output(int(pk)))
 
     def create(self, request):
-        data = validated(s.VersionCreateInputSerializer, request.data)
+        data = validated(serializers.VersionCreateInputSerializer, request.data)
         version = services.model_version_create(actor=request.user, **data)
-        # The service returns the version with what the output needs; no second read.
-        output = s.VersionOutputSerializer(version, context={"lineage": data})
-        return Response(output.data, status=status.HTTP_201_CREATED)
+        return Response(self._output(version.pk), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         version = self.get_object()
-        data = validated(s.VersionUpdateInputSerializer, request.data)
+        data = validated(serializers.VersionUpdateInputSerializer, request.data)
         version = services.model_version_update(actor=request.user, version=version, **data)
         return Response(self._output(version.pk))
 
     @action(detail=True, methods=["post"])
     def stage(self, request, pk=None):
         version = self.get_object()
-        data = validated(s.StageChangeInputSerializer, request.data)
+        data = validated(serializers.StageChangeInputSerializer, request.data)
         version = services.model_version_stage_set(actor=request.user, version=version, **data)
         return Response(self._output(version.pk))
 
 
 @extend_schema_view(
-    list=extend_schema(responses=s.DatasetOutputSerializer(many=True)),
-    retrieve=extend_schema(responses=s.DatasetOutputSerializer),
+    list=extend_schema(responses=serializers.DatasetOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=serializers.DatasetOutputSerializer),
     create=extend_schema(
-        request=s.DatasetCreateInputSerializer, responses={201: s.DatasetOutputSerializer}
+        request=serializers.DatasetCreateInputSerializer,
+        responses={201: serializers.DatasetOutputSerializer},
     ),
     partial_update=extend_schema(
-        request=s.DatasetUpdateInputSerializer, responses=s.DatasetOutputSerializer
+        request=serializers.DatasetUpdateInputSerializer,
+        responses=serializers.DatasetOutputSerializer,
     ),
 )
 class DatasetVersionApi(
@@ -213,10 +190,10 @@ class DatasetVersionApi(
     """Dataset versions (training, validation, reference data) and their lineage."""
 
     queryset = DatasetVersion.objects.none()  # for the schema; requests use get_queryset()
-    serializer_class = s.DatasetOutputSerializer
+    serializer_class = serializers.DatasetOutputSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = DatasetFilter
-    search_fields = ["name", "version", "description"]
+    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["name", "created_at"]
     required_actions = {
         "list": Action.MODEL_VIEW,
@@ -227,20 +204,20 @@ class DatasetVersionApi(
     }
 
     def get_queryset(self):
-        return selectors.dataset_list(user=self.request.user)
+        return selectors.dataset_list(user=self.request.user, filters=self.list_filters())
 
     def _output(self, dataset):
-        return s.DatasetOutputSerializer(
+        return serializers.DatasetOutputSerializer(
             selectors.dataset_get(user=self.request.user, pk=dataset.pk)
         ).data
 
     def create(self, request):
-        data = validated(s.DatasetCreateInputSerializer, request.data)
+        data = validated(serializers.DatasetCreateInputSerializer, request.data)
         dataset = services.dataset_version_create(actor=request.user, **data)
         return Response(self._output(dataset), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         dataset = self.get_object()
-        data = validated(s.DatasetUpdateInputSerializer, request.data)
+        data = validated(serializers.DatasetUpdateInputSerializer, request.data)
         dataset = services.dataset_version_update(actor=request.user, dataset=dataset, **data)
         return Response(self._output(dataset))

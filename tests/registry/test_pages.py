@@ -28,7 +28,7 @@ def fleet(data_scientist, admin_user):
 
 def test_model_list_searches_and_filters(client, viewer, fleet):
     client.force_login(viewer)
-    page = client.get("/models/?q=chu").content.decode()
+    page = client.get("/models/?search=chu").content.decode()
     assert "churn" in page and "demand" not in page
     page = client.get("/models/?task_type=regression").content.decode()
     assert "demand" in page and ">churn<" not in page

@@ -1,14 +1,13 @@
 """A demo fleet for a first look: users for every role, teams, models, versions, lineage.
 
-Idempotent: everything is created in one transaction, and a second run finds the demo and adds
-nothing.
+Every object is made through its service, in the service's own transaction, as a user's would
+be. Idempotent: a second run finds the demo and adds nothing.
 """
 
 import random
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from governance.services import portal_user_create
 from monitoring.demo import seed_monitoring_demo
@@ -69,8 +68,7 @@ class Command(BaseCommand):
         if get_user_model().objects.filter(username="alice").exists():
             self.stdout.write("Demo already seeded; nothing added.")
         else:
-            with transaction.atomic():
-                self._seed()
+            self._seed()
             self.stdout.write(self.style.SUCCESS("Demo registry seeded."))
         if not options["registry_only"]:
             # Its own idempotent step: reference data, a monitor, batches, labels, drift runs.
