@@ -8,7 +8,7 @@ class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
     def process_view(self, request, view_func, view_args, view_kwargs):
         view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
         if isinstance(view_class, type) and issubclass(view_class, APIView):
-            # DRF's DEFAULT_PERMISSION_CLASSES (IsAuthenticated) guards every API view.
+            # The API's base class (mlops_portal.api.base.PortalApi) checks every API view.
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 

@@ -145,6 +145,3 @@ class ModelVersion(models.Model):
     def ownership_root(self) -> RegisteredModel:
         """A version is owned through its model (see governance.roles.owns)."""
         return self.model
-
-    def input_columns(self) -> list[dict]:
-        return list((self.signature or {}).get("inputs", []))

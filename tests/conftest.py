@@ -1,7 +1,6 @@
 import os
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from governance.roles import Role
@@ -67,10 +66,6 @@ def web_as(client):
         return client
 
     return client_for
-
-
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 requires_postgres = pytest.mark.skipif(

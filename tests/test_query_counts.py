@@ -57,6 +57,8 @@ def test_list_endpoint_stays_under_a_fixed_budget(
     client.force_login(admin_user)
     _fleet(50, admin_user)
     with django_assert_max_num_queries(12):
-        client.get("/api/v1/versions/?page_size=500")
+        listed = client.get("/api/v1/versions/?page_size=500")
+    assert listed.status_code == 200 and len(listed.json()["results"]) == 50
     with django_assert_max_num_queries(12):
-        client.get("/models/")
+        page = client.get("/models/")
+    assert page.status_code == 200 and page.content.decode().count('href="/models/m-') == 50
