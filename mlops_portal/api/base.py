@@ -194,11 +194,32 @@ class RolePermission(BasePermission):
         return may(request.user, action)
 
 
+ACCESS_HOOKS = (
+    "authentication_classes",
+    "permission_classes",
+    "get_authenticators",
+    "get_permissions",
+)
+
+
 class PortalApiMixin:
-    """Every API view: authenticated, role-checked, the one error contract."""
+    """The first base of every API view: authenticated, role-checked (``required_actions``),
+    the one error contract. A subclass cannot change who gets in: overriding an access hook is
+    refused when the class is defined, unless the class is named ``Unsafe…`` (a deliberate,
+    reviewed bypass: the metrics scrape token). ``tests/test_api_base.py`` holds every API route
+    to this base."""
 
     permission_classes = [RolePermission]
     required_actions: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        overridden = [hook for hook in ACCESS_HOOKS if hook in vars(cls)]
+        if overridden and not cls.__name__.startswith("Unsafe"):
+            raise TypeError(
+                f"{cls.__name__} overrides {', '.join(overridden)}: API access is decided by "
+                "required_actions and governance.roles (name a deliberate bypass Unsafe…)."
+            )
 
     def list_filters(self):
         """What the view's selector filters by: the query string for a list; nothing for a

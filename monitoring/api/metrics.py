@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.roles import Action, may
+from mlops_portal.api.base import PortalApiMixin
 from monitoring import metrics
 
 SCRAPE_TOKEN = "metrics-scrape-token"
@@ -65,8 +66,12 @@ class PrometheusRenderer(BaseRenderer):
 
 
 @extend_schema(exclude=True)  # an operations endpoint in Prometheus text, not part of API v1
-class MetricsApi(APIView):
-    """Prometheus metrics: ingested rows, drift runs by status and duration, queue lag."""
+class UnsafeMetricsApi(PortalApiMixin, APIView):
+    """Prometheus metrics: ingested rows, drift runs by status and duration, queue lag.
+
+    The API's one deliberate access bypass: a Prometheus scraper cannot log in, so it may also
+    authenticate with the scrape token (``ScrapeTokenAuthentication``); people still need the
+    metrics role."""
 
     authentication_classes = [
         ScrapeTokenAuthentication,
