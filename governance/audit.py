@@ -171,8 +171,8 @@ def _json_safe(changes: dict | None) -> dict:
     return json.loads(json.dumps(changes or {}, cls=DjangoJSONEncoder, sort_keys=True))
 
 
-def _lock_chain() -> None:
-    """Serialize appends so concurrent writers never fork the chain.
+def chain_lock() -> None:
+    """Serialize appends (and checkpoints) so concurrent writers never fork the chain.
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite: transactions begin IMMEDIATE
     (settings), so the database write lock is already held.
@@ -204,7 +204,7 @@ def record(
         target_id = target_id or str(target.pk)
         target_label = target_label or str(target)
     context = _request_context.get() or _NO_REQUEST
-    _lock_chain()
+    chain_lock()
     last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)

@@ -6,7 +6,9 @@ under ``var/``. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL 
 every HTTPS hardening setting so that ``manage.py check --deploy`` passes.
 """
 
+import hashlib
 import importlib.util
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -113,6 +115,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Keep connections (and SQLite's page cache) across requests; checked before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL least privilege: the schema owner runs `migrate` (and `flush`) and grants the app
+# role (DATABASE_URL) INSERT and SELECT only on the audit trail. Same database, other role.
+MIGRATE_DATABASE = (
+    env.db_url("MIGRATE_DATABASE_URL") if env.str("MIGRATE_DATABASE_URL", default="") else None
+)
+if MIGRATE_DATABASE and (
+    MIGRATE_DATABASE["ENGINE"] != DATABASES["default"]["ENGINE"]
+    or MIGRATE_DATABASE["NAME"] != DATABASES["default"]["NAME"]
+):
+    raise ImproperlyConfigured(
+        "MIGRATE_DATABASE_URL must name the same PostgreSQL database as DATABASE_URL, "
+        "with the schema owner's role."
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -165,7 +180,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["mlops_portal.api.parsers.PortalJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -237,13 +252,52 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mlops-portal@localho
 # Audit: trust X-Forwarded-For only behind a known proxy.
 PORTAL_TRUST_X_FORWARDED_FOR = env.bool("PORTAL_TRUST_X_FORWARDED_FOR", default=False)
 
+# Audit checkpoints: signed (HMAC-SHA256) anchors of the chain, appended to a log outside the
+# database. The key must never be stored in the database; production refuses to start without
+# one. Old keys still verify the lines they signed (rotation).
+PORTAL_AUDIT_KEY = env.str("PORTAL_AUDIT_KEY", default="")
+if PRODUCTION and len(PORTAL_AUDIT_KEY) < 32:
+    raise ImproperlyConfigured(
+        "PORTAL_AUDIT_KEY must be set (32 characters or more) when PORTAL_ENV=production."
+    )
+if not PORTAL_AUDIT_KEY:
+    # Development only: a key derived from the (development) secret key.
+    PORTAL_AUDIT_KEY = hashlib.sha256(
+        b"portal-audit-checkpoints:" + SECRET_KEY.encode()
+    ).hexdigest()
+PORTAL_AUDIT_OLD_KEYS = env.list("PORTAL_AUDIT_OLD_KEYS", default=[])
+# Default: $PORTAL_DATA_ROOT/audit/checkpoints.jsonl (resolved when used).
+PORTAL_AUDIT_CHECKPOINT_LOG = env.str("PORTAL_AUDIT_CHECKPOINT_LOG", default="")
+# Events appended after a checkpoint may be dated this much before it (clocks of several hosts).
+PORTAL_AUDIT_CLOCK_SKEW_SECONDS = env.int("PORTAL_AUDIT_CLOCK_SKEW_SECONDS", default=60)
+# Also send every checkpoint line to syslog: a socket path (/dev/log) or udp://host:514,
+# tcp://host:514.
+PORTAL_AUDIT_SYSLOG = env.str("PORTAL_AUDIT_SYSLOG", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "portal.audit.checkpoint": {"level": "INFO"},
+    },
 }
+if PORTAL_AUDIT_SYSLOG:
+    if PORTAL_AUDIT_SYSLOG.startswith(("udp://", "tcp://")):
+        _host, _port = PORTAL_AUDIT_SYSLOG[6:].rsplit(":", 1)
+        _syslog_address = [_host, int(_port)]
+    else:
+        _syslog_address = PORTAL_AUDIT_SYSLOG
+    LOGGING["handlers"]["audit_syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": _syslog_address,
+        "facility": "auth",
+        **({"socktype": socket.SOCK_STREAM} if PORTAL_AUDIT_SYSLOG.startswith("tcp://") else {}),
+    }
+    LOGGING["loggers"]["portal.audit.checkpoint"]["handlers"] = ["audit_syslog", "console"]
+    LOGGING["loggers"]["portal.audit.checkpoint"]["propagate"] = False
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

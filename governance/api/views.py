@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import audit, selectors, services
+from governance import selectors, services
 from governance.api import serializers as s
 from governance.audit import AuditEvent
 from governance.roles import Action, user_roles
@@ -57,15 +57,14 @@ class AuditEventApi(
 
     @action(detail=False, methods=["get"])
     def verify(self, request):
-        report = audit.verify()
-        return Response(
-            {
-                "intact": report.intact,
-                "checked": report.checked,
-                "first_bad_sequence": report.first_bad_sequence,
-                "problem": report.problem,
-            }
-        )
+        report = selectors.audit_integrity_report(user=request.user)
+        last_run = selectors.audit_verification_latest(user=request.user)
+        body = report.summary() | {
+            "first_bad_sequence": report.first_bad_sequence,
+            "last_checkpoint": report.last_checkpoint.as_dict() if report.last_checkpoint else None,
+            "last_verification": last_run,
+        }
+        return Response(s.ChainReportOutputSerializer(body).data)
 
 
 @extend_schema_view(

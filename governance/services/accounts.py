@@ -1,4 +1,4 @@
-"""Governance writes: API tokens and user accounts. Each audited in its own transaction."""
+"""Governance writes about accounts: API tokens and users. Each audited in its own transaction."""
 
 from __future__ import annotations
 
