@@ -43,6 +43,11 @@ def first_or_not_found(queryset, message: str, *, field: str = "id"):
     return found
 
 
+class PayloadTooLarge(PortalError):
+    code = "too_large"
+    status = 413
+
+
 class Conflict(PortalError):
     code = "conflict"
     status = 409

@@ -7,9 +7,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.validators import MinValueValidator, RegexValidator, validate_slug
+from django.core.validators import (
+    MaxLengthValidator,
+    MinValueValidator,
+    RegexValidator,
+    validate_slug,
+)
 from django.db import models
 from django.db.models import Q
+
+DESCRIPTION_MAX_LENGTH = 20_000
+
+
+def description_field() -> models.TextField:
+    """Free text with a bound: every model list and audit event carries it."""
+    return models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])
+
 
 sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", "Enter a lowercase hex sha256 (64 chars).")
 
@@ -45,7 +58,7 @@ class Tag(models.Model):
 
 class RegisteredModel(models.Model):
     name = models.CharField(max_length=100, unique=True, validators=[validate_slug])
-    description = models.TextField(blank=True)
+    description = description_field()
     owner_group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_models"
     )
@@ -78,7 +91,7 @@ class DatasetVersion(models.Model):
     sha256 = models.CharField(max_length=64, blank=True, validators=[sha256_validator])
     row_count = models.PositiveBigIntegerField(null=True, blank=True)
     schema = models.JSONField(default=list, blank=True)
-    description = models.TextField(blank=True)
+    description = description_field()
     derived_from = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="derivatives"
     )
@@ -105,7 +118,7 @@ class ModelVersion(models.Model):
     version = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NONE)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
-    description = models.TextField(blank=True)
+    description = description_field()
     artifact_uri = models.CharField(max_length=1024, blank=True)
     artifact_sha256 = models.CharField(max_length=64, blank=True, validators=[sha256_validator])
     framework = models.CharField(max_length=50, blank=True)

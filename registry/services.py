@@ -14,7 +14,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from governance import audit
-from governance.roles import Action, require
+from governance.roles import Action, Role, require
 from mlops_portal.errors import Conflict, ValidationFailed, validation_failed_from_django
 from registry.models import (
     DatasetVersion,
@@ -107,6 +107,11 @@ def _full_clean(instance, *, exclude: Iterable[str] = (), uniqueness: bool = Tru
 
 
 COLUMN_NAME_MAX_LENGTH = 200
+COLUMN_DESCRIPTION_MAX_LENGTH = 2000
+COLUMNS_MAX = 2000  # per signature part or dataset schema
+MAP_ENTRIES_MAX = 1000  # params or metrics of one version
+MAP_KEY_MAX_LENGTH = 250
+PARAM_VALUE_MAX_LENGTH = 6000
 
 
 def _text(value, *, field: str, required: bool, max_length: int | None = None) -> str:
@@ -128,6 +133,8 @@ def columns_clean(value, *, field: str) -> list[dict]:
     ``signature.inputs.0.type``, as the API names them), names and descriptions trimmed."""
     if not isinstance(value, list):
         raise ValidationFailed(f"{field}: must be a list of {{name, type}} objects.", field=field)
+    if len(value) > COLUMNS_MAX:
+        raise ValidationFailed(f"{field}: at most {COLUMNS_MAX} columns.", field=field)
     cleaned, seen = [], set()
     for index, column in enumerate(value):
         where = f"{field}.{index}"
@@ -160,7 +167,10 @@ def columns_clean(value, *, field: str) -> list[dict]:
         column_cleaned = {"name": name, "type": kind}
         if "description" in column:
             column_cleaned["description"] = _text(
-                column["description"], field=f"{where}.description", required=False
+                column["description"],
+                field=f"{where}.description",
+                required=False,
+                max_length=COLUMN_DESCRIPTION_MAX_LENGTH,
             )
         cleaned.append(column_cleaned)
     return cleaned
@@ -177,30 +187,81 @@ def signature_clean(signature) -> dict:
         raise ValidationFailed(
             f"signature.{unknown[0]}: unknown field.", field=f"signature.{unknown[0]}"
         )
-    return {
+    cleaned = {
         part: columns_clean(signature[part], field=f"signature.{part}")
         for part in ("inputs", "outputs")
         if part in signature
     }
+    inputs = {column["name"] for column in cleaned.get("inputs", [])}
+    for index, column in enumerate(cleaned.get("outputs", [])):
+        if column["name"] in inputs:
+            # Ingested rows hold inputs and outputs side by side: one name cannot be both.
+            where = f"signature.outputs.{index}.name"
+            raise ValidationFailed(
+                f"{where}: {column['name']!r} is already an input column.", field=where
+            )
+    return cleaned
+
+
+def _map_check(values: dict, *, field: str) -> None:
+    if len(values) > MAP_ENTRIES_MAX:
+        raise ValidationFailed(f"{field}: at most {MAP_ENTRIES_MAX} entries.", field=field)
+    for key in values:
+        if len(key) > MAP_KEY_MAX_LENGTH:
+            raise ValidationFailed(
+                f"{field}: names are at most {MAP_KEY_MAX_LENGTH} characters.", field=field
+            )
+
+
+def _finite_float(value) -> float | None:
+    """The number as a float, or None when it is not a finite number (too large included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def validate_metrics(metrics) -> None:
     if not isinstance(metrics, dict):
         raise ValidationFailed("metrics: must be an object of name → number.", field="metrics")
+    _map_check(metrics, field="metrics")
     for name, value in metrics.items():
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if _finite_float(value) is None:
+            shown = f"{value!r}"[:40]
             raise ValidationFailed(
-                f"metrics.{name}: must be a finite number, got {value!r}.", field=f"metrics.{name}"
+                f"metrics.{name}: must be a finite number within the range of a double, "
+                f"got {shown}.",
+                field=f"metrics.{name}",
             )
 
 
 def validate_params(params) -> None:
     if not isinstance(params, dict):
         raise ValidationFailed("params: must be an object of name → value.", field="params")
+    _map_check(params, field="params")
+    for name, value in params.items():
+        if isinstance(value, str) and len(value) > PARAM_VALUE_MAX_LENGTH:
+            raise ValidationFailed(
+                f"params.{name}: at most {PARAM_VALUE_MAX_LENGTH} characters.",
+                field=f"params.{name}",
+            )
+        if isinstance(value, int) and not isinstance(value, bool) and _finite_float(value) is None:
+            raise ValidationFailed(
+                f"params.{name}: the number is too large.", field=f"params.{name}"
+            )
+
+
+def _owner_group_check(fields: dict) -> None:
+    """A model or dataset is owned by a team; a role group would hand it to everyone holding
+    that role."""
+    group = fields.get("owner_group")
+    if group is not None and group.name in {role.value for role in Role}:
+        raise ValidationFailed(
+            f"owner_group: {group.name!r} is a role, not a team.", field="owner_group"
+        )
 
 
 def _tags(names: Iterable[str]) -> list[Tag]:
@@ -264,6 +325,7 @@ def model_create(
     tags: Iterable[str] = (),
 ) -> RegisteredModel:
     require(actor, Action.MODEL_CREATE)
+    _owner_group_check({"owner_group": owner_group})
     model = RegisteredModel(
         name=name,
         description=description,
@@ -292,6 +354,7 @@ def model_create(
 def model_update(*, actor, model: RegisteredModel, **fields) -> RegisteredModel:
     require(actor, Action.MODEL_EDIT, model)
     _refuse_unknown(fields, (*MODEL_FIELDS, "tags"), "cannot be changed.")
+    _owner_group_check(fields)
     with transaction.atomic(durable=True):
         model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
         before = model_snapshot(model)
@@ -505,6 +568,7 @@ def dataset_version_create(
 ) -> DatasetVersion:
     require(actor, Action.DATASET_CREATE)
     _refuse_unknown(fields, DATASET_FIELDS, "unknown field.")
+    _owner_group_check(fields)
     if "schema" in fields:
         fields["schema"] = columns_clean(fields["schema"], field="schema")
     dataset = DatasetVersion(name=name, version=version, created_by=actor, **fields)
@@ -532,6 +596,7 @@ def dataset_version_update(
 ) -> DatasetVersion:
     require(actor, Action.DATASET_EDIT, dataset)
     _refuse_unknown(fields, DATASET_FIELDS, "cannot be changed.")
+    _owner_group_check(fields)
     if "schema" in fields:
         fields["schema"] = columns_clean(fields["schema"], field="schema")
     with transaction.atomic(durable=True):

@@ -111,6 +111,15 @@ class StrictSlugRelatedField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference by id: a JSON integer ("5" is refused like any other wrong type)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class StrictInputSerializer(serializers.Serializer):
     """Input serializers reject fields they do not know, naming them."""
 

@@ -64,4 +64,5 @@ def portal_exception_handler(exc, context):
         body = _body("invalid", text, field, details=exc.detail)
         return Response(body, status=status.HTTP_400_BAD_REQUEST, headers=headers)
     code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
-    return Response(_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
+    field = "body" if isinstance(exc, exceptions.ParseError) else None
+    return Response(_body(code, str(exc.detail), field), status=exc.status_code, headers=headers)

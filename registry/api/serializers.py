@@ -14,10 +14,12 @@ from mlops_portal.api.base import (
     StrictCharField,
     StrictInputSerializer,
     StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
     StrictSlugField,
     StrictSlugRelatedField,
 )
 from registry.models import (
+    DESCRIPTION_MAX_LENGTH,
     DatasetVersion,
     ModelVersion,
     RegisteredModel,
@@ -26,7 +28,7 @@ from registry.models import (
     TaskType,
     sha256_validator,
 )
-from registry.services import SIGNATURE_TYPES
+from registry.services import COLUMN_DESCRIPTION_MAX_LENGTH, SIGNATURE_TYPES
 
 # --- output ----------------------------------------------------------------------------------
 
@@ -138,7 +140,9 @@ class LineageOutputSerializer(serializers.Serializer):
 class ColumnInputSerializer(StrictInputSerializer):
     name = StrictCharField(max_length=200)
     type = serializers.ChoiceField(choices=SIGNATURE_TYPES)
-    description = StrictCharField(required=False, allow_blank=True)
+    description = StrictCharField(
+        required=False, allow_blank=True, max_length=COLUMN_DESCRIPTION_MAX_LENGTH
+    )
 
 
 class SignatureInputSerializer(StrictInputSerializer):
@@ -163,7 +167,9 @@ def _group_field(**kwargs):
 
 class ModelCreateInputSerializer(StrictInputSerializer):
     name = StrictSlugField(max_length=100)
-    description = StrictCharField(required=False, allow_blank=True, default="")
+    description = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH
+    )
     owner_group = _group_field(required=False, default=None)
     task_type = serializers.ChoiceField(choices=TaskType.choices, default=TaskType.CLASSIFICATION)
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, default=RiskTier.MEDIUM)
@@ -171,7 +177,9 @@ class ModelCreateInputSerializer(StrictInputSerializer):
 
 
 class ModelUpdateInputSerializer(StrictInputSerializer):
-    description = StrictCharField(required=False, allow_blank=True)
+    description = StrictCharField(
+        required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
+    )
     owner_group = _group_field(required=False)
     task_type = serializers.ChoiceField(choices=TaskType.choices, required=False)
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, required=False)
@@ -179,13 +187,13 @@ class ModelUpdateInputSerializer(StrictInputSerializer):
 
 
 def _dataset_list_field(**kwargs):
-    return serializers.PrimaryKeyRelatedField(
-        queryset=DatasetVersion.objects.all(), many=True, **kwargs
-    )
+    return StrictPrimaryKeyRelatedField(queryset=DatasetVersion.objects.all(), many=True, **kwargs)
 
 
 class VersionFieldsInputSerializer(StrictInputSerializer):
-    description = StrictCharField(required=False, allow_blank=True)
+    description = StrictCharField(
+        required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
+    )
     artifact_uri = StrictCharField(required=False, allow_blank=True, max_length=1024)
     artifact_sha256 = StrictCharField(
         required=False, allow_blank=True, max_length=64, validators=[sha256_validator]
@@ -197,7 +205,7 @@ class VersionFieldsInputSerializer(StrictInputSerializer):
     code_repository = StrictCharField(required=False, allow_blank=True, max_length=500)
     code_commit = StrictCharField(required=False, allow_blank=True, max_length=64)
     run_id = StrictCharField(required=False, allow_blank=True, max_length=100)
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = StrictPrimaryKeyRelatedField(
         queryset=ModelVersion.objects.all(), required=False, allow_null=True
     )
     trained_on = _dataset_list_field(required=False)
@@ -227,7 +235,9 @@ class DatasetCreateInputSerializer(StrictInputSerializer):
     )
     row_count = StrictIntegerField(required=False, allow_null=True, min_value=0)
     schema = ColumnInputSerializer(many=True, required=False)
-    description = StrictCharField(required=False, allow_blank=True)
+    description = StrictCharField(
+        required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
+    )
     owner_group = _group_field(required=False)
     derived_from = _dataset_list_field(required=False)
 
@@ -239,6 +249,8 @@ class DatasetUpdateInputSerializer(StrictInputSerializer):
     )
     row_count = StrictIntegerField(required=False, allow_null=True, min_value=0)
     schema = ColumnInputSerializer(many=True, required=False)
-    description = StrictCharField(required=False, allow_blank=True)
+    description = StrictCharField(
+        required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
+    )
     owner_group = _group_field(required=False)
     derived_from = _dataset_list_field(required=False)
