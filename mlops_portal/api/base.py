@@ -20,8 +20,8 @@ from governance.roles import may
 from mlops_portal.errors import ValidationFailed
 
 
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of quietly turning them to text."""
+class _StringsOnly:
+    """Refuses numbers and booleans instead of quietly turning them to text."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -29,13 +29,12 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class StrictSlugField(serializers.SlugField):
-    """Letters, digits, hyphens and underscores only; numbers are not quietly made text."""
+class StrictCharField(_StringsOnly, serializers.CharField):
+    """Text, and only text."""
 
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+
+class StrictSlugField(_StringsOnly, serializers.SlugField):
+    """Letters, digits, hyphens and underscores only, sent as text."""
 
 
 class StrictFilterSet(django_filters.FilterSet):
