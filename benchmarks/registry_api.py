@@ -140,10 +140,10 @@ def _django_setup() -> None:
     django.setup()
 
 
-def _seed_in_process(models: int, versions: int, chunk: int = 100) -> tuple[str, float]:
-    """Migrate, create the admin and its token, seed through the services. Returns token, s."""
+def _seed_in_process(models: int, versions: int) -> tuple[str, float]:
+    """Migrate, create the admin and its token, seed through the services (each in its own
+    transaction, as a client's calls would be). Returns token, s."""
     from django.core.management import call_command
-    from django.db import transaction
 
     from governance.services import api_token_create, portal_user_create
     from registry.services import model_create, model_version_create
@@ -153,20 +153,18 @@ def _seed_in_process(models: int, versions: int, chunk: int = 100) -> tuple[str,
     _instance, token = api_token_create(user=admin, actor=admin)
     width = name_width(models)
     began = time.perf_counter()
-    for start in range(0, models, chunk):
-        with transaction.atomic():
-            for index in range(start, min(start + chunk, models)):
-                name = model_name(index, width)
-                model = model_create(
-                    actor=admin,
-                    name=name,
-                    description=f"Benchmark model number {index}",
-                    tags=["bench", f"team-{index % 7}"],
-                )
-                for number in range(versions):
-                    fields = version_payload(name, number / max(versions, 1))
-                    del fields["model"]
-                    model_version_create(actor=admin, model=model, **fields)
+    for index in range(models):
+        name = model_name(index, width)
+        model = model_create(
+            actor=admin,
+            name=name,
+            description=f"Benchmark model number {index}",
+            tags=["bench", f"team-{index % 7}"],
+        )
+        for number in range(versions):
+            fields = version_payload(name, number / max(versions, 1))
+            del fields["model"]
+            model_version_create(actor=admin, model=model, **fields)
     return token, time.perf_counter() - began
 
 
