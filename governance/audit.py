@@ -278,7 +278,9 @@ def verify(*, chunk_size: int = 2000) -> ChainReport:
 # --- authentication events -------------------------------------------------------------------
 
 
-def _record_auth_event(action: str, *, actor=None, username: str = "") -> None:
+def _record_auth_event(
+    action: str, *, actor=None, username: str = "", changes: dict | None = None
+) -> None:
     with transaction.atomic():
         record(
             action=action,
@@ -286,6 +288,7 @@ def _record_auth_event(action: str, *, actor=None, username: str = "") -> None:
             target_type="auth.user",
             target_id=str(actor.pk) if actor is not None else "",
             target_label=username or (actor.get_username() if actor is not None else ""),
+            changes=changes,
         )
 
 
@@ -299,4 +302,22 @@ def on_user_logged_out(sender, request, user, **kwargs) -> None:
 
 
 def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    _record_auth_event("auth.login.failed", username=str(credentials.get("username", ""))[:150])
+    """One event per failed login until the login throttle (django-axes, whose receiver runs
+    first) locks the username or the address out; then one event for the lockout, with the
+    count of failures that caused it. Attempts refused during a lockout write nothing, so a
+    guessing flood cannot grow the trail without bound."""
+    username = str(credentials.get("username", ""))[:150]
+    if request is not None and getattr(request, "axes_locked_out", False):
+        failures = getattr(request, "axes_failures_since_start", None)
+        if failures is None:
+            return  # refused while locked out: the throttle counted it
+        _record_auth_event(
+            "auth.login.locked_out",
+            username=username,
+            changes={
+                "failures": {"before": None, "after": failures},
+                "ip": {"before": None, "after": getattr(request, "axes_ip_address", None)},
+            },
+        )
+        return
+    _record_auth_event("auth.login.failed", username=username)

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    # Before governance: axes counts a failed login before the audit trail records it.
+    "axes",
     "mlops_portal",
     "governance",
     "registry",
@@ -74,7 +76,29 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "governance.audit.AuditContextMiddleware",
     "mlops_portal.middleware.PortalErrorPageMiddleware",
+    # Last: turns a lockout into the "too many attempts" page (429).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Failed logins are throttled per username and per client address (django-axes): after
+# PORTAL_LOGIN_FAILURE_LIMIT failures within the cool-off, further attempts are refused, even
+# with the right password, until the cool-off has passed since the last counted failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("PORTAL_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PORTAL_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Refused attempts during a lockout are not stored (no row grows under a flood) and do not
+# extend it; a success does not wipe the address's failures (an attacker's own account would).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit trail already
+AXES_CLIENT_IP_CALLABLE = "governance.audit.client_ip"  # X-Forwarded-For only when trusted
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "mlops_portal.urls"
 WSGI_APPLICATION = "mlops_portal.wsgi.application"
@@ -176,11 +200,12 @@ PORTAL_FUTURE_TIMESTAMP_TOLERANCE = env.int("PORTAL_FUTURE_TIMESTAMP_TOLERANCE",
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "mlops_portal.api.auth.PortalTokenAuthentication",
+        # The portal's token check behind a throttle of failed checks per client address.
+        "governance.api.throttling.GuessThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["mlops_portal.api.parsers.PortalJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -195,7 +220,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mlops_portal.api.errors.portal_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_RATES": {
+        "token_failure": env.str("PORTAL_API_TOKEN_FAILURE_RATE", default="20/minute"),
+    },
 }
+
+# The cache holds throttle counters: a file cache under var/ is shared by the web processes of
+# one host; set CACHE_URL (e.g. redis://host:6379/1) when several hosts serve the portal.
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("PORTAL_TOKEN_TTL_DAYS", default=90)),

@@ -249,7 +249,7 @@ def test_the_verify_page_shows_head_last_checkpoint_and_last_run(client, approve
     page = client.get("/audit/verify/").content.decode()
     head = AuditEvent.objects.order_by("-sequence").first()
     assert head.hash in page
-    assert f"#1: event #25 <code class=\"hash\">{anchored['head_hash']}</code>" in page
+    assert f'#1: event #25 <code class="hash">{anchored["head_hash"]}</code>' in page
     assert "Verification last ran" in page
     assert "(schedule): intact" in page
 
