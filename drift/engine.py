@@ -2,12 +2,24 @@
 
 ``compute_drift`` sorts each current numeric column once and hands that one sorted array to every
 test of the column (its chosen method, PSI, histograms); categorical columns are counted once.
-Method choice and thresholds default to Evidently's ``DataDriftPreset``; see ``stattests``.
+
+Two presets choose methods and verdicts (per run, and per feature through ``preset_overrides``):
+
+* ``evidently`` — Evidently 0.7's ``DataDriftPreset``, bit for bit: method by column type and
+  reference size, drift when the p-value or distance passes its threshold (see ``stattests``).
+  ``DriftConfig()`` still defaults to it, so existing monitors keep their verdicts.
+* ``calibrated`` — Anderson-Darling for numerical and chi-square homogeneity for categorical
+  columns (see ``calibrated``): a feature drifts when ``p <= alpha`` (after any multiple-testing
+  correction) *and* its effect size (KS distance / total variation distance) reaches
+  ``effect_threshold``; with fewer than ``min_sample_size`` values on either side it is
+  "insufficient_data". The CLI defaults to it.
 
 Edge cases never raise: each feature gets a ``status`` — "ok", "constant" (tested; both sides
 hold one and the same value), or, untested and never drifted: "empty_current" (no rows),
-"all_null" (rows, but all missing/infinite), "empty_reference", "missing_column",
-"type_mismatch", "error". Untested features do not count towards the dataset's drift share.
+"all_null" (rows, but all missing/infinite), "insufficient_data" (calibrated preset: too few
+values to test), "empty_reference", "missing_column", "type_mismatch", "error". The dataset's
+drift share is drifted / *tested* features: an untested feature can neither dilute nor raise
+it, and ``DatasetDriftResult.untested`` lists them so that callers can say so.
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ from .samples import (
     numeric_sample,
 )
 from .stattests import (
+    CALIBRATED_METHODS,
     CATEGORICAL,
     COLUMN_TYPES,
     FEW_VALUES_MAX,
@@ -48,6 +61,7 @@ from .stattests import (
     binned_data,
     combined_n_unique,
     default_method,
+    effect_size,
     histogram_counts,
     jensenshannon_from_binning,
     psi_band,
@@ -64,8 +78,18 @@ STATUS_EMPTY_REFERENCE: Final = "empty_reference"
 STATUS_MISSING_COLUMN: Final = "missing_column"
 STATUS_TYPE_MISMATCH: Final = "type_mismatch"
 STATUS_ERROR: Final = "error"
+STATUS_INSUFFICIENT_DATA: Final = "insufficient_data"
 TESTED_STATUSES: Final = frozenset({STATUS_OK, STATUS_CONSTANT})
 CORRECTIONS: Final = (None, "bonferroni", "benjamini-hochberg")
+PRESET_CALIBRATED: Final = "calibrated"
+PRESET_EVIDENTLY: Final = "evidently"
+PRESETS: Final = (PRESET_CALIBRATED, PRESET_EVIDENTLY)
+DEFAULT_EFFECT_THRESHOLD: Final = 0.1
+"""Calibrated preset: smallest KS distance / total variation distance that counts as drift (a
+0.25 SD shift of a normal variable; ten percentage points of rows changing level)."""
+DEFAULT_MIN_SAMPLE_SIZE: Final = 30
+"""Calibrated preset: fewer non-missing values than this on either side is insufficient_data."""
+EFFECT_MEASURES: Final = {NUMERICAL: "ks_distance", CATEGORICAL: "total_variation"}
 MAX_HISTOGRAM_VALUES: Final = 50
 MAX_UNSEEN_LISTED: Final = 100
 PARALLEL_MIN_VALUES: Final = 2_000_000
@@ -83,9 +107,31 @@ def _check_method(method: str, where: str) -> None:
         )
 
 
+def _check_preset(preset: Any, where: str) -> None:
+    if preset not in PRESETS:
+        raise DriftConfigError(f"{where}: unknown preset {preset!r}; use one of {list(PRESETS)}")
+
+
+def _check_effect_threshold(value: Any, where: str) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= 1
+    ):
+        raise DriftConfigError(f"{where}: effect threshold must be a number in [0, 1]")
+
+
 @dataclass(frozen=True)
 class DriftConfig:
-    """Per-run choices; everything left unset follows Evidently's DataDriftPreset defaults."""
+    """Per-run choices. ``preset`` picks the method family and verdict rule for every feature
+    not named in ``preset_overrides``; anything else left unset follows the preset.
+
+    ``effect_threshold`` (with per-column ``effect_threshold_overrides``) and
+    ``min_sample_size`` apply to calibrated features only: the evidently preset reproduces
+    Evidently, which has neither. ``threshold_overrides`` set alpha for p-value methods and the
+    distance threshold for distance methods, in both presets.
+    """
 
     method_overrides: Mapping[str, str] = field(default_factory=dict)
     threshold_overrides: Mapping[str, float] = field(default_factory=dict)
@@ -93,10 +139,28 @@ class DriftConfig:
     default_method_categorical: str | None = None
     drift_share: float = 0.5
     correction: str | None = None
-    """None, "bonferroni" or "benjamini-hochberg"; adjusts the p-values of KS, chi-square and Z
-    over the tested features that use them (distance methods are left as they are)."""
+    """None, "bonferroni" or "benjamini-hochberg"; adjusts the p-values over the tested features
+    whose method has one (distance methods are left as they are)."""
+    preset: str = PRESET_EVIDENTLY
+    """"evidently" (the default here, for now) or "calibrated" (the CLI's default)."""
+    preset_overrides: Mapping[str, str] = field(default_factory=dict)
+    effect_threshold: float = DEFAULT_EFFECT_THRESHOLD
+    effect_threshold_overrides: Mapping[str, float] = field(default_factory=dict)
+    min_sample_size: int = DEFAULT_MIN_SAMPLE_SIZE
 
     def __post_init__(self) -> None:
+        _check_preset(self.preset, "preset")
+        for column, preset in self.preset_overrides.items():
+            _check_preset(preset, f"column {column!r}")
+        _check_effect_threshold(self.effect_threshold, "effect_threshold")
+        for column, value in self.effect_threshold_overrides.items():
+            _check_effect_threshold(value, f"column {column!r}")
+        if (
+            isinstance(self.min_sample_size, bool)
+            or not isinstance(self.min_sample_size, int)
+            or self.min_sample_size < 1
+        ):
+            raise DriftConfigError("min_sample_size must be a positive integer")
         for column, method in self.method_overrides.items():
             _check_method(method, f"column {column!r}")
         for name, method in (
@@ -127,7 +191,12 @@ class DriftConfig:
 
     def check_columns(self, column_types: Mapping[str, str]) -> None:
         """Overrides must name known columns, with methods that apply to their type."""
-        for column in list(self.method_overrides) + list(self.threshold_overrides):
+        for column in (
+            list(self.method_overrides)
+            + list(self.threshold_overrides)
+            + list(self.preset_overrides)
+            + list(self.effect_threshold_overrides)
+        ):
             if column not in column_types:
                 raise DriftConfigError(f"override for unknown column {column!r}")
         for column, method in self.method_overrides.items():
@@ -146,6 +215,13 @@ class DriftConfig:
     def threshold(self, column: str, method: str) -> float:
         override = self.threshold_overrides.get(column)
         return float(override) if override is not None else METHODS[method].default_threshold
+
+    def preset_for(self, column: str) -> str:
+        return self.preset_overrides.get(column, self.preset)
+
+    def effect_threshold_for(self, column: str) -> float:
+        override = self.effect_threshold_overrides.get(column)
+        return float(override) if override is not None else float(self.effect_threshold)
 
 
 def _json_number(value: Any) -> Any:
@@ -217,6 +293,14 @@ class FeatureDriftResult:
     p_value_adjusted: float | None = None
     psi_band: str | None = None
     message: str | None = None
+    preset: str = PRESET_EVIDENTLY
+    effect_size: float | None = None
+    """Calibrated preset: KS distance (numerical) or total variation distance (categorical)."""
+    effect_measure: str | None = None
+    effect_threshold: float | None = None
+    significant: bool | None = None
+    """Calibrated preset: the p-value (adjusted, when a correction applies) passed alpha.
+    ``drifted`` is ``significant and effect_size >= effect_threshold``."""
 
     @property
     def tested(self) -> bool:
@@ -255,6 +339,11 @@ class FeatureDriftResult:
             "unseen_categories": [_json_value(v) for v in self.unseen_categories],
             "n_unseen_categories": int(self.n_unseen_categories),
             "n_current_unseen": int(self.n_current_unseen),
+            "preset": self.preset,
+            "effect_size": _json_number(self.effect_size),
+            "effect_measure": self.effect_measure,
+            "effect_threshold": _json_number(self.effect_threshold),
+            "significant": None if self.significant is None else bool(self.significant),
         }
 
 
@@ -271,6 +360,12 @@ class DatasetDriftResult:
     drift_share_threshold: float
     correction: str | None
     features: list[FeatureDriftResult]
+    preset: str = PRESET_EVIDENTLY
+
+    @property
+    def untested(self) -> list[FeatureDriftResult]:
+        """Features that got no verdict (their status says why); not in the drift share."""
+        return [result for result in self.features if not result.tested]
 
     def feature(self, column: str) -> FeatureDriftResult:
         for result in self.features:
@@ -286,7 +381,9 @@ class DatasetDriftResult:
             "n_drifted": int(self.n_drifted),
             "n_features": int(self.n_features),
             "n_tested": int(self.n_tested),
+            "n_untested": len(self.untested),
             "correction": self.correction,
+            "preset": self.preset,
             "features": [result.to_dict() for result in self.features],
         }
 
@@ -303,6 +400,7 @@ def _untested(
     current: Any = None,
     method: str | None = None,
     message: str | None = None,
+    preset: str = PRESET_EVIDENTLY,
 ) -> FeatureDriftResult:
     return FeatureDriftResult(
         column=name,
@@ -322,6 +420,7 @@ def _untested(
         n_current_inf=0 if current is None else current.n_inf,
         n_current_rows=0 if current is None else current.n_rows,
         message=message,
+        preset=preset,
     )
 
 
@@ -373,9 +472,14 @@ def compare_column(
     name: str, reference: ColumnProfile, values: ColumnLike | None, config: DriftConfig
 ) -> FeatureDriftResult:
     """Test one current column against its reference profile; never raises."""
+    preset = config.preset_for(name)
     if values is None:
         return _untested(
-            name, reference, STATUS_MISSING_COLUMN, message="column absent from current data"
+            name,
+            reference,
+            STATUS_MISSING_COLUMN,
+            message="column absent from current data",
+            preset=preset,
         )
     try:
         if isinstance(reference, NumericColumnProfile):
@@ -383,27 +487,64 @@ def compare_column(
         else:
             current = category_counts(values)
     except (TypeError, ValueError, pa.ArrowException) as exc:
-        return _untested(name, reference, STATUS_TYPE_MISMATCH, message=str(exc))
+        return _untested(name, reference, STATUS_TYPE_MISMATCH, message=str(exc), preset=preset)
     try:
         with np.errstate(all="ignore"):  # overflow etc. in odd data is handled, not warned
             return _compare_prepared(name, reference, current, config)
     except Exception as exc:  # a safety net: one odd column must not sink the whole run
         return _untested(
-            name, reference, STATUS_ERROR, current=current, message=f"{type(exc).__name__}: {exc}"
+            name,
+            reference,
+            STATUS_ERROR,
+            current=current,
+            message=f"{type(exc).__name__}: {exc}",
+            preset=preset,
         )
+
+
+def _verdict(
+    method: str, score: float | None, threshold: float, effect: float | None, minimum: float | None
+) -> bool:
+    """Drift by the method's own rule and, when ``minimum`` is set (calibrated), effect >= it."""
+    if not METHODS[method].is_drift(score, threshold):
+        return False
+    if minimum is None:
+        return True
+    return effect is not None and not math.isnan(effect) and effect >= minimum
 
 
 def _compare_prepared(
     name: str, reference: ColumnProfile, current: Any, config: DriftConfig
 ) -> FeatureDriftResult:
     column_type = reference.column_type
+    preset = config.preset_for(name)
+    calibrated = preset == PRESET_CALIBRATED
     method = config.explicit_method(name, column_type)
+    if method is None and calibrated:
+        method = CALIBRATED_METHODS[column_type]
     if reference.n == 0:
-        return _untested(name, reference, STATUS_EMPTY_REFERENCE, current=current, method=method)
+        return _untested(
+            name, reference, STATUS_EMPTY_REFERENCE, current=current, method=method, preset=preset
+        )
     if current.n_rows == 0:
-        return _untested(name, reference, STATUS_EMPTY_CURRENT, current=current, method=method)
+        return _untested(
+            name, reference, STATUS_EMPTY_CURRENT, current=current, method=method, preset=preset
+        )
     if current.n == 0:
-        return _untested(name, reference, STATUS_ALL_NULL, current=current, method=method)
+        return _untested(
+            name, reference, STATUS_ALL_NULL, current=current, method=method, preset=preset
+        )
+    if calibrated and min(reference.n, current.n) < config.min_sample_size:
+        return _untested(
+            name,
+            reference,
+            STATUS_INSUFFICIENT_DATA,
+            current=current,
+            method=method,
+            preset=preset,
+            message=f"{reference.n} reference and {current.n} current values; "
+            f"at least {config.min_sample_size} needed on each side",
+        )
     if method is None:
         n_unique = combined_n_unique(reference, current, at_most=FEW_VALUES_MAX)
         method = default_method(column_type, reference.n, n_unique)
@@ -429,6 +570,12 @@ def _compare_prepared(
         unseen = [binning.values[i] for i in new_positions[most_frequent[:MAX_UNSEEN_LISTED]]]
     constant = binning.values is not None and len(binning.values) == 1
     reference_histogram, current_histogram = _histograms(binning, reference, current)
+    effect = minimum_effect = None
+    if calibrated:
+        effect = outcome.effect_size
+        if effect is None:
+            effect = effect_size(reference, current)
+        minimum_effect = config.effect_threshold_for(name)
     return FeatureDriftResult(
         column=name,
         column_type=column_type,
@@ -436,7 +583,7 @@ def _compare_prepared(
         statistic=outcome.statistic,
         p_value=outcome.p_value,
         threshold=threshold,
-        drifted=METHODS[method].is_drift(outcome.score, threshold),
+        drifted=_verdict(method, outcome.score, threshold, effect, minimum_effect),
         status=STATUS_CONSTANT if constant else STATUS_OK,
         psi=psi.statistic,
         psi_band=psi_band(psi.statistic),
@@ -450,6 +597,12 @@ def _compare_prepared(
         unseen_categories=unseen,
         n_unseen_categories=n_unseen_categories,
         n_current_unseen=n_unseen,
+        message=outcome.note,
+        preset=preset,
+        effect_size=effect,
+        effect_measure=EFFECT_MEASURES[column_type] if calibrated else None,
+        effect_threshold=minimum_effect,
+        significant=METHODS[method].is_drift(outcome.score, threshold) if calibrated else None,
     )
 
 
@@ -492,10 +645,16 @@ def _apply_correction(
     corrected = list(features)
     for i, p_adjusted in zip(positions, adjusted, strict=True):
         result = features[i]
+        method, threshold = result.method, result.threshold
+        assert method is not None and threshold is not None  # tested with a p-value method
+        calibrated = result.preset == PRESET_CALIBRATED
         corrected[i] = replace(
             result,
             p_value_adjusted=p_adjusted,
-            drifted=METHODS[result.method].is_drift(p_adjusted, result.threshold),  # type: ignore[index,arg-type]
+            drifted=_verdict(
+                method, p_adjusted, threshold, result.effect_size, result.effect_threshold
+            ),
+            significant=METHODS[method].is_drift(p_adjusted, threshold) if calibrated else None,
         )
     return corrected
 
@@ -564,6 +723,7 @@ def compute_drift(
         drift_share_threshold=config.drift_share,
         correction=config.correction,
         features=features,
+        preset=config.preset,
     )
 
 
