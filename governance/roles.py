@@ -20,13 +20,15 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# What each role can do in the portal as built (shown on the profile page).
 ROLE_DESCRIPTIONS = {
-    Role.VIEWER: "Reads everything except the audit log.",
-    Role.DATA_SCIENTIST: "Registers models, versions and datasets; edits what they own; "
-    "configures monitoring; requests promotions.",
-    Role.APPROVER: "Reads everything, decides promotion requests, reads the audit log.",
-    Role.RISK_OFFICER: "Reads everything, decides promotion requests, reads the audit log.",
-    Role.ADMIN: "Everything, including stage changes and user administration.",
+    Role.VIEWER: "Reads models, versions, datasets, lineage and monitors; not the audit log.",
+    Role.DATA_SCIENTIST: "Registers models, versions and datasets and edits what they own; "
+    "configures monitoring and sends reference, production and label data for it.",
+    Role.APPROVER: "Reads everything, including the audit log (filter, export, chain check).",
+    Role.RISK_OFFICER: "Reads everything, including the audit log (filter, export, chain check).",
+    Role.ADMIN: "Everything, including changing a version's stage, reading the monitoring "
+    "metrics and administering users in the admin site.",
 }
 
 READERS = frozenset(Role)
@@ -51,6 +53,10 @@ class Action(StrEnum):
     MONITOR_CONFIGURE = "monitoring.monitor.configure"
     DATA_INGEST = "monitoring.data.ingest"
     METRICS_VIEW = "monitoring.metrics.view"
+    NOTIFICATION_INBOX_OWN = "notifications.inbox.own"
+    NOTIFICATION_SUBSCRIBE_OWN = "notifications.subscription.manage_own"
+    NOTIFICATION_CHANNEL_MANAGE = "notifications.channel.manage"
+    NOTIFICATION_DELIVERY_VIEW = "notifications.delivery.view"
 
 
 # Which roles may attempt an action at all. ``ANY_USER``: every signed-in user, even with no role
@@ -72,6 +78,12 @@ MATRIX: dict[Action, frozenset[Role] | None] = {
     Action.MONITOR_CONFIGURE: AUTHORS,
     Action.DATA_INGEST: AUTHORS,
     Action.METRICS_VIEW: ADMINS,
+    # Anyone signed in reads their own inbox (even with no role: what was sent to them);
+    # subscribing needs a role that may read models; channels and deliveries are admins'.
+    Action.NOTIFICATION_INBOX_OWN: ANY_USER,
+    Action.NOTIFICATION_SUBSCRIBE_OWN: READERS,
+    Action.NOTIFICATION_CHANNEL_MANAGE: ADMINS,
+    Action.NOTIFICATION_DELIVERY_VIEW: ADMINS,
 }
 
 # Actions on an object that a data scientist may take only on what they own.

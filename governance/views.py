@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from governance import audit, selectors, services
 from governance.roles import ROLE_DESCRIPTIONS, user_roles
+from mlops_portal.api.base import filled
 
 EXPORT_COLUMNS = (
     "sequence", "occurred_at", "actor_username", "action", "target_type", "target_id",
@@ -25,25 +26,30 @@ class _Echo:
         return value
 
 
-def _filters(request) -> dict:
-    filters = {
-        key: request.GET.get(key, "").strip()
-        for key in ("action", "actor", "target_type", "target_id", "since", "until")
-    }
-    for key in ("since", "until"):
-        if filters[key] and parse_datetime(filters[key]) is None:
-            messages.error(request, f"{key}: not a date-time (use YYYY-MM-DDTHH:MM).")
-            filters[key] = ""
-    return filters
+# A spreadsheet runs a cell that begins with one of these as a formula (CSV injection): such a
+# cell is written with a leading apostrophe, which spreadsheets show as text and do not run.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    text = "" if value is None else (value if isinstance(value, str) else str(value))
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def audit_log(request):
-    filters = _filters(request)
-    events = selectors.audit_event_list(user=request.user, filters=filters)
+    events = selectors.audit_event_list(user=request.user, filters=filled(request.GET))
     if request.GET.get("export") == "csv":
         return _csv_export(events)
     page = Paginator(events, 100).get_page(request.GET.get("page"))
-    return render(request, "governance/audit_log.html", {"page": page, "filters": filters})
+    return render(request, "governance/audit_log.html", {"page": page, "filters": request.GET})
+
+
+def _export_value(event, column: str):
+    if column == "occurred_at":
+        return audit.canonical_time(event.occurred_at)
+    if column == "changes":
+        return json.dumps(event.changes, sort_keys=True, ensure_ascii=False)
+    return getattr(event, column)
 
 
 def _csv_export(events):
@@ -52,14 +58,7 @@ def _csv_export(events):
     def rows():
         yield writer.writerow(EXPORT_COLUMNS)
         for event in events.order_by("sequence").iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    audit.canonical_time(event.occurred_at)
-                    if column == "occurred_at"
-                    else (getattr(event, column) if column != "changes" else event.changes)
-                    for column in EXPORT_COLUMNS
-                ]
-            )
+            yield writer.writerow([csv_cell(_export_value(event, c)) for c in EXPORT_COLUMNS])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -12,21 +11,9 @@ from rest_framework.views import APIView
 from governance import selectors, services
 from governance.api import serializers as s
 from governance.audit import AuditEvent
+from governance.filters import AuditEventFilter
 from governance.roles import Action, user_roles
-from mlops_portal.api.base import PortalApiMixin, StrictFilterSet, UtcIsoDateTimeFilter
-
-
-class AuditEventFilter(StrictFilterSet):
-    action = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
-    actor = django_filters.CharFilter(field_name="actor_username")
-    target_type = django_filters.CharFilter()
-    target_id = django_filters.CharFilter()
-    since = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    until = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
-
-    class Meta:
-        model = AuditEvent
-        fields = []
+from mlops_portal.api.base import FilterSetDocumentation, PortalApiMixin, StrictOrderingFilter
 
 
 @extend_schema_view(
@@ -44,7 +31,7 @@ class AuditEventApi(
     lookup_field = "sequence"
     lookup_value_regex = r"[0-9]+"
     filterset_class = AuditEventFilter
-    search_fields = ["action", "actor_username", "target_label"]
+    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["sequence", "occurred_at"]
     required_actions = {
         "list": Action.AUDIT_VIEW,
@@ -53,7 +40,7 @@ class AuditEventApi(
     }
 
     def get_queryset(self):
-        return selectors.audit_event_list(user=self.request.user)
+        return selectors.audit_event_list(user=self.request.user, filters=self.list_filters())
 
     @action(detail=False, methods=["get"])
     def verify(self, request):
