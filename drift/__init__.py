@@ -7,14 +7,26 @@ Pure numpy/scipy/pyarrow (no Django), so the portal, Celery workers and the CI c
     ...
     profile = ReferenceProfile.load(path)
     current = read_columns(paths, list(profile.columns), dictionary_columns=[...])
-    result = compute_drift(profile, current, DriftConfig())
+    result = compute_drift(profile, current, DriftConfig(preset="calibrated"))
     payload = result.to_dict()
+
+``DriftConfig()`` alone still means the ``evidently`` preset (Evidently 0.7's DataDriftPreset);
+``preset="calibrated"`` keeps false alarms at alpha and flags only practically large shifts.
+See docs/drift.md.
 """
 
 from .engine import (
     CORRECTIONS,
+    DEFAULT_EFFECT_THRESHOLD,
+    DEFAULT_MIN_SAMPLE_SIZE,
+    EFFECT_MEASURES,
+    PRESET_CALIBRATED,
+    PRESET_EVIDENTLY,
+    PRESETS,
+    STATUS_INSUFFICIENT_DATA,
     DataReadError,
     DatasetDriftResult,
+    DelimiterError,
     DriftConfig,
     DriftConfigError,
     FeatureDriftResult,
@@ -30,17 +42,26 @@ from .profile import (
     ReferenceProfile,
     build_reference_profile,
 )
-from .stattests import CATEGORICAL, METHODS, NUMERICAL, default_method
+from .stattests import CALIBRATED_METHODS, CATEGORICAL, METHODS, NUMERICAL, default_method
 
 __all__ = [
+    "CALIBRATED_METHODS",
     "CATEGORICAL",
     "CORRECTIONS",
+    "DEFAULT_EFFECT_THRESHOLD",
+    "DEFAULT_MIN_SAMPLE_SIZE",
     "DEFAULT_SAMPLE_CAP",
+    "EFFECT_MEASURES",
     "METHODS",
     "NUMERICAL",
+    "PRESETS",
+    "PRESET_CALIBRATED",
+    "PRESET_EVIDENTLY",
+    "STATUS_INSUFFICIENT_DATA",
     "CategoricalColumnProfile",
     "DataReadError",
     "DatasetDriftResult",
+    "DelimiterError",
     "DriftConfig",
     "DriftConfigError",
     "FeatureDriftResult",
