@@ -37,7 +37,7 @@ from .engine import (
     infer_column_types,
     read_columns,
 )
-from .profile import build_reference_profile
+from .profile import ReferenceProfile, build_reference_profile
 from .stattests import CATEGORICAL, METHODS, NUMERICAL
 
 EXIT_NO_DRIFT = 0
@@ -240,32 +240,24 @@ def _column_types(args: argparse.Namespace) -> dict[str, str] | None:
     return {**dict.fromkeys(numerical, NUMERICAL), **dict.fromkeys(categorical, CATEGORICAL)}
 
 
-def _categorical_problems(
-    reference: pa.Table, column_types: dict[str, str], path: str
-) -> list[str]:
+def _categorical_problems(reference: pa.Table, profile: ReferenceProfile, path: str) -> list[str]:
     """Categorical columns with mostly distinct values: numbers refuse, text warns."""
-    import pyarrow.compute as pc
-
     warnings: list[str] = []
-    for name, column_type in column_types.items():
-        if column_type != CATEGORICAL:
+    for name, column in profile.columns.items():
+        if column.column_type != CATEGORICAL or column.n <= MOSTLY_UNIQUE_MIN:
             continue
-        values = reference.column(name)
-        value_type = values.type
+        distinct = column.n_unique
+        if distinct <= max(MOSTLY_UNIQUE_MIN, MOSTLY_UNIQUE_SHARE * column.n):
+            continue
+        value_type = reference.schema.field(name).type
         if pa.types.is_dictionary(value_type):
             value_type = value_type.value_type
-        present = len(values) - values.null_count
-        if present <= MOSTLY_UNIQUE_MIN:
-            continue
-        distinct = len(pc.unique(values)) - (1 if values.null_count else 0)
-        if distinct <= max(MOSTLY_UNIQUE_MIN, MOSTLY_UNIQUE_SHARE * present):
-            continue
         numeric = (
             pa.types.is_integer(value_type)
             or pa.types.is_floating(value_type)
             or pa.types.is_decimal(value_type)
         )
-        described = f"{path}: column {name!r} has {distinct} distinct values in {present} rows"
+        described = f"{path}: column {name!r} has {distinct} distinct values in {column.n} rows"
         if numeric:
             raise BadInput(
                 f"{described}: a numeric column given as categorical would make every value its "
@@ -298,14 +290,14 @@ def check(args: argparse.Namespace, stderr: TextIO | None = None) -> DatasetDrif
                 dictionary_columns=categorical,
                 delimiter=delimiter,
             )
-        for warning in _categorical_problems(reference, column_types, args.reference):
+        profile = build_reference_profile(reference, column_types)
+        for warning in _categorical_problems(reference, profile, args.reference):
             if stderr is not None:
                 stderr.write(f"{PROG}: warning: {warning}\n")
         categorical = [c for c, t in column_types.items() if t == CATEGORICAL]
         current = read_columns(
             [args.current], list(column_types), dictionary_columns=categorical, delimiter=delimiter
         )
-        profile = build_reference_profile(reference, column_types)
     except FileNotFoundError as exc:
         raise BadInput(str(exc).removeprefix("[Errno 2] ")) from exc
     except KeyError as exc:  # str(KeyError) would add quotes around the message

@@ -21,6 +21,7 @@ import struct
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +44,8 @@ from .stattests import CATEGORICAL, COLUMN_TYPES, NUMERICAL
 DEFAULT_SAMPLE_CAP: Final = 5_000_000
 """Above this many finite values a numeric reference keeps an evenly spaced quantile sample."""
 MIN_SAMPLE_CAP: Final = 1_000
+PARALLEL_MIN_VALUES: Final = 2_000_000
+"""Columns are profiled in parallel threads only when the reference holds this many values."""
 EXACT_VALUE_COUNTS_MAX: Final = 1_000
 """A subsampled column with at most this many distinct values keeps its exact value counts."""
 QUANTILE_LEVELS: Final = tuple(i / 10 for i in range(11))
@@ -308,18 +311,16 @@ def build_numeric_profile(
         std = float(np.std(in_order)) if n else None
     del in_order, finite_mask
     finite, n_nan, n_inf = sort_finite(data)
-    distinct_values, distinct_counts = run_lengths(finite)
-    distinct = int(distinct_values.shape[0])
+    distinct = _count_distinct(finite)
     exact_counts = None
     if n > sample_cap:
         positions = ((np.arange(sample_cap) + 0.5) * (n / sample_cap)).astype(np.int64)
         positions[0], positions[-1] = 0, n - 1  # keep the exact min and max
         sample = finite[positions]
         if distinct <= EXACT_VALUE_COUNTS_MAX:
-            exact_counts = (distinct_values, distinct_counts)
+            exact_counts = run_lengths(finite)
     else:
         sample = finite if finite.shape[0] == data.shape[0] else finite.copy()
-    del distinct_values, distinct_counts
     return NumericColumnProfile(
         name=name,
         sorted_values=sample,
@@ -334,6 +335,12 @@ def build_numeric_profile(
         quantiles=_quantiles(sample),
         exact_value_counts=exact_counts,
     )
+
+
+def _count_distinct(sorted_values: np.ndarray) -> int:
+    if sorted_values.shape[0] == 0:
+        return 0
+    return 1 + int(np.count_nonzero(sorted_values[1:] != sorted_values[:-1]))
 
 
 def _quantiles(sorted_values: np.ndarray) -> tuple[float, ...]:
@@ -374,21 +381,38 @@ def build_reference_profile(
     """
     if sample_cap < MIN_SAMPLE_CAP:
         raise ValueError(f"sample_cap must be at least {MIN_SAMPLE_CAP}")
-    columns: dict[str, ColumnProfile] = {}
-    n_rows = 0
     for name, column_type in column_types.items():
         if column_type not in COLUMN_TYPES:
             raise ValueError(
                 f"column {name!r}: unknown column type {column_type!r} (use {COLUMN_TYPES})"
             )
-        values = _get_column(table_or_columns, name)
+    jobs = [
+        (name, kind, _get_column(table_or_columns, name)) for name, kind in column_types.items()
+    ]
+
+    def build(job: tuple[str, str, ColumnLike]) -> ColumnProfile:
+        name, column_type, values = job
         if column_type == NUMERICAL:
-            column: ColumnProfile = build_numeric_profile(name, values, sample_cap=sample_cap)
-        else:
-            column = build_categorical_profile(name, values)
-        columns[name] = column
-        n_rows = max(n_rows, column.n_rows)
+            return build_numeric_profile(name, values, sample_cap=sample_cap)
+        return build_categorical_profile(name, values)
+
+    workers = min(len(jobs), os.cpu_count() or 1, 8)
+    if workers > 1 and sum(_length(job[2]) for job in jobs) >= PARALLEL_MIN_VALUES:
+        # numpy's sort and arrow's counting release the GIL: columns build side by side
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            built = list(pool.map(build, jobs))
+    else:
+        built = [build(job) for job in jobs]
+    columns = {column.name: column for column in built}
+    n_rows = max((column.n_rows for column in built), default=0)
     return ReferenceProfile(columns=columns, n_rows=n_rows, sample_cap=sample_cap)
+
+
+def _length(values: Any) -> int:
+    try:
+        return len(values)
+    except TypeError:
+        return 0
 
 
 # -------------------------------------------------------------------------------------------

@@ -233,6 +233,41 @@ def normalise_category(value: Any) -> Category:
     return str(value)
 
 
+def _validity(array: pa.Array) -> np.ndarray | None:
+    """Which entries are present (None when all are)."""
+    if not array.null_count:
+        return None
+    bits = np.frombuffer(array.buffers()[0], dtype=np.uint8)
+    unpacked = np.unpackbits(bits, count=array.offset + len(array), bitorder="little")
+    return unpacked[array.offset :].astype(bool)
+
+
+def _primitive_numpy(array: pa.Array, dtype: Any, fill: Any = 0) -> np.ndarray:
+    """A fixed-width arrow array as numpy, read from its buffers (nulls become ``fill``).
+
+    (``Array.to_numpy`` and ``pc.fill_null`` would import pandas, ~0.2 s, on first use.)
+    """
+    data = array.buffers()[1]
+    if data is None or len(array) == 0:
+        return np.full(len(array), fill, dtype=dtype)
+    values = np.frombuffer(data, dtype=dtype, count=array.offset + len(array))[array.offset :]
+    present = _validity(array)
+    if present is not None:
+        values = np.where(present, values, np.asarray(fill, dtype=dtype))
+    return values
+
+
+def _boolean_numpy(array: pa.Array) -> np.ndarray:
+    """A boolean arrow array as numpy, nulls as False."""
+    if len(array) == 0:
+        return np.zeros(0, dtype=bool)
+    bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)
+    unpacked = np.unpackbits(bits, count=array.offset + len(array), bitorder="little")
+    values = unpacked[array.offset :].astype(bool)
+    present = _validity(array)
+    return values if present is None else values & present
+
+
 def _dictionary_counts(chunked: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """Count a dictionary column by its integer codes (no hashing of the values)."""
     keys: list[pa.Array] = []
@@ -242,14 +277,15 @@ def _dictionary_counts(chunked: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
             continue
         size = len(chunk.dictionary)
         codes = chunk.indices
-        if codes.null_count:
-            codes = pc.fill_null(codes, size)  # nulls are counted apart by the caller
-        tally = np.bincount(codes.to_numpy(zero_copy_only=False), minlength=size + 1)[:size]
-        used = np.flatnonzero(tally)
-        keys.append(chunk.dictionary.take(pa.array(used)))
+        dtype = np.dtype(codes.type.to_pandas_dtype())
+        # nulls get code ``size``, which is cut off: the caller counts them apart
+        tally = np.bincount(_primitive_numpy(codes, dtype, size), minlength=size + 1)[:size]
+        used = np.flatnonzero(tally).astype(np.int64)
+        indices = pa.Array.from_buffers(pa.int64(), used.shape[0], [None, pa.py_buffer(used)])
+        keys.append(chunk.dictionary.take(indices))
         counts.append(tally[used].astype(np.int64))
-    if not keys:
-        return pa.array([], chunked.type.value_type), np.zeros(0, np.int64)
+    if not keys:  # every chunk empty
+        return chunked.chunk(0).dictionary.slice(0, 0), np.zeros(0, np.int64)
     # Chunks may carry different dictionaries: the caller merges equal keys.
     return pa.concat_arrays(keys), np.concatenate(counts)
 
@@ -294,19 +330,18 @@ def category_counts(values: ColumnLike) -> CategoryCounts:
     else:
         counted = pc.value_counts(chunked)
         keys = counted.field("values")
-        counts = counted.field("counts").to_numpy(zero_copy_only=False).astype(np.int64)
-    present = pc.is_valid(keys)
+        counts = _primitive_numpy(counted.field("counts"), np.int64).astype(np.int64)
+    present = _validity(keys)
+    keep = np.ones(len(keys), dtype=bool) if present is None else present
     if pa.types.is_floating(keys.type):
-        not_nan = pc.invert(pc.is_nan(keys).fill_null(False))
-        finite = pc.is_finite(keys).fill_null(False)
-        nan_mask = pc.and_(present, pc.invert(not_nan)).to_numpy(zero_copy_only=False)
-        inf_mask = pc.and_(pc.and_(present, not_nan), pc.invert(finite))
+        as_float = _primitive_numpy(pc.cast(keys, pa.float64()), np.float64, np.nan)
+        nan_mask = keep & np.isnan(as_float)
         n_null += int(counts[nan_mask].sum())
-        n_inf = int(counts[inf_mask.to_numpy(zero_copy_only=False)].sum())
-        present = finite
-    keep = present.to_numpy(zero_copy_only=False)
+        n_inf = int(counts[keep & np.isinf(as_float)].sum())
+        keep = keep & np.isfinite(as_float)
     merged: dict[Category, int] = {}
-    for key, count in zip(keys.filter(present).to_pylist(), counts[keep].tolist(), strict=True):
+    kept_keys = [key for key, wanted in zip(keys.to_pylist(), keep.tolist(), strict=True) if wanted]
+    for key, count in zip(kept_keys, counts[keep].tolist(), strict=True):
         category = normalise_category(key)
         merged[category] = merged.get(category, 0) + count
     return CategoryCounts(

@@ -15,6 +15,8 @@ from drift.calibrated import (
     AD_GROUPS,
     _ad_with_ties,
     _ad_without_ties,
+    _blocks_of_merged,
+    _merged,
     _pooled_blocks,
     adinf_sf,
     anderson_darling,
@@ -91,12 +93,15 @@ def test_the_no_ties_path_equals_the_general_one(reference, current):
     reference_sorted, current_sorted = np.sort(reference), np.sort(current)
     if np.intersect1d(reference_sorted, current_sorted).size:
         return
-    positions = np.searchsorted(reference_sorted, current_sorted)
-    fast = _ad_without_ties(reference_sorted, current_sorted, positions)
+    merged, from_current = _merged(reference_sorted, current_sorted)
+    seen = np.concatenate([[0], np.cumsum(from_current)])
+    fast = _ad_without_ties(seen, len(reference), len(current))
     general = _ad_with_ties(
         *_pooled_blocks(numeric_sample(reference_sorted), numeric_sample(current_sorted))
     )
     assert fast == pytest.approx(general, rel=TOLERANCE)
+    by_merge = _ad_with_ties(*_blocks_of_merged(merged, from_current))
+    assert by_merge == pytest.approx(general, rel=TOLERANCE)
 
 
 def test_a_subsampled_reference_with_exact_counts_uses_them():
@@ -271,6 +276,8 @@ def test_pooled_blocks_and_ks_distance_on_ties():
     block, from_reference = _pooled_blocks(reference, current)
     assert block.tolist() == [1, 2, 4, 1, 1]
     assert from_reference.tolist() == [0, 2, 1, 1, 0]
+    merged_blocks = _blocks_of_merged(*_merged(reference.sorted_values, current.sorted_values))
+    assert [part.tolist() for part in merged_blocks] == [block.tolist(), from_reference.tolist()]
     assert ks_distance(reference, current) == pytest.approx(
         stats.ks_2samp([1, 1, 2, 5], [0, 2, 2, 2, 7]).statistic
     )
