@@ -132,8 +132,10 @@ def internal_setup(args) -> None:
     from django.core.management import call_command
 
     from governance.services import api_token_create, portal_user_create
-    from monitoring import storage
-    from monitoring.services import batches, references
+    from monitoring.ingest import storage
+    from monitoring.ingest.services import batches
+    from monitoring.selectors import quality_baseline
+    from monitoring.services import references
     from registry.services import model_create, model_version_create
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -158,7 +160,11 @@ def internal_setup(args) -> None:
     for _ in range(3):
         began = time.perf_counter()
         result = batches.inference_batch_ingest_file(
-            actor=admin, model_version=version, path=data, filename=data.name
+            actor=admin,
+            model_version=version,
+            path=data,
+            baseline=quality_baseline(version),
+            filename=data.name,
         )
         timings.append(time.perf_counter() - began)
         assert result.batch.row_count == args.rows

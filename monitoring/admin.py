@@ -3,14 +3,8 @@ so that they are validated, kept in step with celery-beat and audited."""
 
 from django.contrib import admin
 
-from monitoring.models import (
-    Backfill,
-    DriftRun,
-    InferenceBatch,
-    LabelBatch,
-    Monitor,
-    ReferenceDataset,
-)
+from monitoring.ingest.models import InferenceBatch, LabelBatch
+from monitoring.models import Backfill, DriftRun, Monitor, ReferenceDataset
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -6,6 +6,7 @@ from django import forms
 
 from drift import CORRECTIONS, METHODS
 from monitoring.models import JobStatus, ReferenceDataset, ScheduleKind
+from monitoring.services.scheduling import MAX_BACKFILL_WINDOWS
 
 WINDOWS = (
     (3600, "1 hour"),
@@ -38,7 +39,7 @@ class MonitorForm(forms.Form):
     default_method_categorical = forms.ChoiceField(choices=METHOD_CHOICES, required=False)
     method_overrides = forms.JSONField(required=False, initial=dict, help_text='{"age": "psi"}')
     threshold_overrides = forms.JSONField(required=False, initial=dict, help_text='{"age": 0.2}')
-    drift_share = forms.FloatField(min_value=0.01, max_value=1.0, initial=0.5)
+    drift_share_threshold = forms.FloatField(min_value=0.01, max_value=1.0, initial=0.5)
     correction = forms.ChoiceField(
         choices=[("", "none")] + [(c, c) for c in CORRECTIONS if c], required=False
     )
@@ -71,15 +72,10 @@ class MonitorForm(forms.Form):
         return cleaned
 
 
-class UploadForm(forms.Form):
-    file = forms.FileField(allow_empty_file=True)
-    skip_bad_rows = forms.BooleanField(required=False, label="Skip bad rows")
-
-
 class ReferenceUploadForm(forms.Form):
     file = forms.FileField(allow_empty_file=True)
     name = forms.CharField(max_length=100, required=False)
 
 
 class BackfillForm(forms.Form):
-    windows = forms.IntegerField(min_value=1, max_value=366, initial=7)
+    windows = forms.IntegerField(min_value=1, max_value=MAX_BACKFILL_WINDOWS, initial=7)

@@ -14,9 +14,10 @@ from datetime import timedelta
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.utils import timezone
 
-from monitoring.models import DriftRun, InferenceBatch, JobStatus, Monitor, ReferenceDataset
-from monitoring.selectors import _with_latest_run
-from monitoring.services.buffer import buffered_bytes
+from monitoring.ingest.models import InferenceBatch
+from monitoring.ingest.services.buffer import buffered_bytes
+from monitoring.models import DriftRun, JobStatus, Monitor, ReferenceDataset
+from monitoring.selectors import with_latest_run
 
 logger = logging.getLogger("monitoring")
 
@@ -119,7 +120,7 @@ def _lag(out: Exposition) -> None:
 
 
 def _monitors(out: Exposition) -> None:
-    monitors = _with_latest_run(Monitor.objects.select_related("model_version__model"))
+    monitors = with_latest_run(Monitor.objects.select_related("model_version__model"))
     out.family(
         "mlops_portal_monitor_dataset_drift",
         "gauge",

@@ -1,8 +1,9 @@
-"""Monitoring: reference data, production batches, labels, monitors and their drift runs.
+"""Monitoring: reference data, monitors, their drift runs and the backfills that request them.
 
-The database holds metadata and results only. Raw inference data, reference data and labels live
-in files under ``settings.DATA_ROOT`` (server-generated names, see ``monitoring.storage``); each
-row here names its file by a path relative to that root.
+The database holds metadata and results only. Reference data and its profile live in files
+under ``settings.DATA_ROOT`` (server-generated names, see ``monitoring.ingest.storage``); each row
+here names its file by a path relative to that root. The rows of ingested production data and
+labels are ``monitoring.ingest.models``, imported here so that they belong to this app.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from monitoring.ingest import models as ingest_models  # noqa: F401 (registers them here)
 from registry.models import ModelVersion, RegisteredModel
 
 MIN_WINDOW_SECONDS = 300
@@ -31,7 +33,8 @@ FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 class Job(models.Model):
-    """Background work is a row: the task moves it along, the UI shows it (STYLE.md §10)."""
+    """Background work is a row: the task moves it along, the UI shows it, and the requeue
+    sweep finds it again when its message or its worker was lost."""
 
     status = models.CharField(
         max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
@@ -48,10 +51,6 @@ class Job(models.Model):
 
     class Meta:
         abstract = True
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED
 
     @property
     def duration_seconds(self) -> float | None:
@@ -143,8 +142,10 @@ class Monitor(models.Model):
     threshold_overrides = models.JSONField(default=dict, blank=True)
     default_method_numerical = models.CharField(max_length=20, blank=True)
     default_method_categorical = models.CharField(max_length=20, blank=True)
-    drift_share = models.FloatField(
-        default=0.5, validators=[MinValueValidator(0.01), MaxValueValidator(1.0)]
+    drift_share_threshold = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text="Dataset drift when at least this share of the tested features drifts.",
     )
     correction = models.CharField(max_length=30, blank=True)
     enabled = models.BooleanField(default=True)
@@ -330,86 +331,3 @@ class FeatureDrift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feature} in {self.run}"
-
-
-class BatchSource(models.TextChoices):
-    JSON = "json", "JSON records"
-    CSV = "csv", "CSV file"
-    PARQUET = "parquet", "Parquet file"
-    BUFFER = "buffer", "Compacted single predictions"
-
-
-class StoredRowsFile(models.Model):
-    """What every immutable Parquet file of rows records: where it is, what it holds, who sent
-    it, and the idempotency key that makes a client's retry return it instead of a copy."""
-
-    idempotency_key = models.CharField(max_length=200, blank=True)
-    request_sha256 = models.CharField(max_length=64, blank=True)
-    data_path = models.CharField(max_length=500)
-    size_bytes = models.PositiveBigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64)
-    row_count = models.PositiveBigIntegerField()
-    skipped_rows = models.PositiveBigIntegerField(default=0)
-    skip_reasons = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["-created_at", "-pk"]
-
-    @property
-    def ownership_root(self) -> RegisteredModel:
-        return self.model_version.model
-
-
-class InferenceBatch(StoredRowsFile):
-    """An immutable Parquet file of production rows, committed only after the file is durable."""
-
-    model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="inference_batches"
-    )
-    source = models.CharField(max_length=10, choices=BatchSource.choices)
-    quality = models.JSONField(default=dict, blank=True)
-    first_timestamp = models.DateTimeField()
-    last_timestamp = models.DateTimeField()
-
-    class Meta(StoredRowsFile.Meta):
-        constraints = [
-            models.UniqueConstraint(
-                fields=["model_version", "idempotency_key"],
-                condition=~Q(idempotency_key=""),
-                name="one_batch_per_idempotency_key",
-            ),
-        ]
-        indexes = [models.Index(fields=["model_version", "first_timestamp", "last_timestamp"])]
-
-    def __str__(self) -> str:
-        return f"batch {self.pk} of {self.model_version} ({self.row_count} rows)"
-
-
-class LabelBatch(StoredRowsFile):
-    """Ground-truth labels by prediction id, stored as an immutable Parquet file."""
-
-    model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="label_batches"
-    )
-    source = models.CharField(max_length=10, choices=BatchSource.choices[:3])
-
-    class Meta(StoredRowsFile.Meta):
-        constraints = [
-            models.UniqueConstraint(
-                fields=["model_version", "idempotency_key"],
-                condition=~Q(idempotency_key=""),
-                name="one_label_batch_per_idempotency_key",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"labels {self.pk} of {self.model_version} ({self.row_count} rows)"

@@ -1,8 +1,9 @@
-"""Model performance from predictions joined with ground-truth labels (numpy/scipy only).
+"""Model performance from predictions joined with ground-truth labels.
 
 Classification: accuracy, precision, recall and F1 (for the positive class "1" when the labels
 are binary 0/1, otherwise macro-averaged over the classes), ROC AUC when the prediction is a
 score in [0, 1] and the labels are binary. Regression: MAE, RMSE, MAPE (over non-zero labels), R².
+The metrics are numpy/scipy; ``window_performance`` joins a window's predictions with the labels.
 """
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.stats import rankdata
+
+from monitoring.ingest.schema.columns import PREDICTION_ID, prediction_column
+from monitoring.ingest.schema.labels import LABEL, class_text
+from registry.models import ModelVersion, TaskType
 
 SCORE_THRESHOLD = 0.5
 BINARY = frozenset({"0", "1"})
@@ -92,20 +99,60 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
-def class_text(values: list) -> list[str | None]:
-    """Labels and class predictions compared as text: True/1/1.0 -> "1", False/0 -> "0"."""
-    out: list[str | None] = []
-    for value in values:
-        if value is None:
-            out.append(None)
-        elif isinstance(value, bool):
-            out.append("1" if value else "0")
-        elif isinstance(value, float) and value.is_integer():
-            out.append(str(int(value)))
-        else:
-            out.append(str(value))
-    return out
-
-
 def scores_to_classes(scores: np.ndarray) -> list[str]:
     return ["1" if s >= SCORE_THRESHOLD else "0" for s in scores.tolist()]
+
+
+def window_performance(
+    model_version: ModelVersion, window: pa.Table, labels: pa.Table | None
+) -> tuple[dict, int]:
+    """Metrics over the window's predictions that have a label; ({}, 0) without any."""
+    output = prediction_column(model_version.signature)
+    task = model_version.model.task_type
+    if labels is None or output is None or task == TaskType.OTHER:
+        return {}, 0
+    if PREDICTION_ID not in window.column_names or output.name not in window.column_names:
+        return {}, 0
+    predictions = window.select([PREDICTION_ID, output.name])
+    predictions = predictions.filter(
+        pc.and_(
+            pc.is_valid(predictions.column(PREDICTION_ID)),
+            pc.is_valid(predictions.column(output.name)),
+        )
+    )
+    if pa.types.is_dictionary(predictions.schema.field(output.name).type):
+        predictions = predictions.set_column(
+            1, output.name, pc.cast(predictions.column(output.name), pa.string())
+        )
+    joined = predictions.join(labels, PREDICTION_ID, join_type="inner")
+    joined = joined.filter(pc.is_valid(joined.column(LABEL)))
+    if joined.num_rows == 0:
+        return {}, 0
+    truth = joined.column(LABEL)
+    predicted = joined.column(output.name)
+    if task == TaskType.REGRESSION:
+        if output.kind not in ("float", "integer"):
+            return {}, 0
+        metrics = regression_metrics(
+            truth.to_numpy(zero_copy_only=False),
+            pc.cast(predicted, pa.float64()).to_numpy(zero_copy_only=False),
+        )
+    else:
+        y_true = np.asarray(truth.to_pylist(), dtype=object)
+        if output.kind == "float":
+            scores = predicted.to_numpy(zero_copy_only=False)
+            classes = scores_to_classes(scores)
+            usable = set(y_true.tolist()) <= {"0", "1"} and bool(
+                np.all((scores >= 0) & (scores <= 1))
+            )
+            metrics = classification_metrics(
+                y_true, np.asarray(classes, dtype=object), scores if usable else None
+            )
+        else:
+            metrics = classification_metrics(
+                y_true, np.asarray(class_text(predicted.to_pylist()), dtype=object)
+            )
+    metrics = {
+        key: value for key, value in metrics.items() if value is not None or key == "roc_auc"
+    }
+    return metrics, joined.num_rows

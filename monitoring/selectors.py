@@ -17,13 +17,13 @@ from django.db.models import (
 
 from governance.roles import Action, may, require
 from mlops_portal.errors import first_or_not_found
+from monitoring.filters import BackfillFilter, DriftRunFilter, MonitorFilter
+from monitoring.ingest.quality import QualityBaseline
 from monitoring.models import (
     Backfill,
     DriftRun,
     FeatureDrift,
-    InferenceBatch,
     JobStatus,
-    LabelBatch,
     Monitor,
     ReferenceDataset,
 )
@@ -37,7 +37,8 @@ def _latest_run(field: str, output_field):
     return Subquery(latest.values(field)[:1], output_field=output_field)
 
 
-def _with_latest_run(monitors: QuerySet[Monitor]) -> QuerySet[Monitor]:
+def with_latest_run(monitors: QuerySet[Monitor]) -> QuerySet[Monitor]:
+    """Each monitor with the status and verdict of its latest run (``latest_…``)."""
     return monitors.annotate(
         latest_run_id=_latest_run("pk", IntegerField()),
         latest_run_status=_latest_run("status", CharField()),
@@ -48,21 +49,16 @@ def _with_latest_run(monitors: QuerySet[Monitor]) -> QuerySet[Monitor]:
     )
 
 
-def monitor_list(*, user, filters: dict | None = None) -> QuerySet[Monitor]:
+def monitor_list(*, user, filters=None) -> QuerySet[Monitor]:
     require(user, Action.MONITOR_VIEW)
-    filters = filters or {}
-    monitors = _with_latest_run(
+    monitors = with_latest_run(
         Monitor.objects.select_related(
             "model_version__model", "reference", "created_by", "periodic_task"
         )
     )
-    if filters.get("model_version"):
-        monitors = monitors.filter(model_version_id=filters["model_version"])
-    if filters.get("model"):
-        monitors = monitors.filter(model_version__model__name=filters["model"])
-    if filters.get("q"):
-        monitors = monitors.filter(name__icontains=filters["q"])
-    return monitors.order_by("model_version__model__name", "-model_version__version", "name")
+    return MonitorFilter.apply(filters, monitors).order_by(
+        "model_version__model__name", "-model_version__version", "name"
+    )
 
 
 def monitor_get(*, user, pk: int) -> Monitor:
@@ -81,15 +77,10 @@ def monitor_summaries(*, user, version: ModelVersion | None = None, model=None) 
     return list(monitors[:20])
 
 
-def drift_run_list(*, user, filters: dict | None = None) -> QuerySet[DriftRun]:
+def drift_run_list(*, user, filters=None) -> QuerySet[DriftRun]:
     require(user, Action.MONITOR_VIEW)
-    filters = filters or {}
     runs = DriftRun.objects.select_related("monitor__model_version__model", "requested_by")
-    if filters.get("monitor"):
-        runs = runs.filter(monitor_id=filters["monitor"])
-    if filters.get("status"):
-        runs = runs.filter(status=filters["status"])
-    return runs.order_by("-window_end", "-pk")
+    return DriftRunFilter.apply(filters, runs).order_by("-window_end", "-pk")
 
 
 def drift_run_get(*, user, pk: int) -> DriftRun:
@@ -120,14 +111,13 @@ def feature_drift_get(*, user, run: DriftRun, feature: str) -> FeatureDrift | No
     return FeatureDrift.objects.filter(run=run, feature=feature).first()
 
 
-def reference_list(*, user, filters: dict | None = None) -> QuerySet[ReferenceDataset]:
+def reference_list(
+    *, user, model_version: ModelVersion | None = None
+) -> QuerySet[ReferenceDataset]:
     require(user, Action.MONITOR_VIEW)
-    filters = filters or {}
     references = ReferenceDataset.objects.select_related("model_version__model", "created_by")
-    if filters.get("model_version"):
-        references = references.filter(model_version_id=filters["model_version"])
-    if filters.get("status"):
-        references = references.filter(status=filters["status"])
+    if model_version is not None:
+        references = references.filter(model_version=model_version)
     return references.order_by("-created_at", "-pk")
 
 
@@ -137,49 +127,25 @@ def reference_get(*, user, pk: int) -> ReferenceDataset:
     )
 
 
-def batch_list(*, user, filters: dict | None = None) -> QuerySet[InferenceBatch]:
-    require(user, Action.MONITOR_VIEW)
-    filters = filters or {}
-    batches = InferenceBatch.objects.select_related("model_version__model", "created_by")
-    if filters.get("model_version"):
-        batches = batches.filter(model_version_id=filters["model_version"])
-    return batches.order_by("-created_at", "-pk")
-
-
-def batch_get(*, user, pk: int) -> InferenceBatch:
-    return first_or_not_found(batch_list(user=user).filter(pk=pk), f"id: no batch {pk}.")
-
-
-def batch_quality_history(*, user, version: ModelVersion, limit: int = 60) -> list:
-    """(id, created_at, first/last timestamp, rows, quality) of the latest batches, oldest first."""
-    require(user, Action.MONITOR_VIEW)
-    rows = list(
-        InferenceBatch.objects.filter(model_version=version)
-        .order_by("-first_timestamp", "-pk")
-        .values("pk", "first_timestamp", "last_timestamp", "row_count", "skipped_rows", "quality")[
-            :limit
-        ]
+def quality_baseline(model_version: ModelVersion) -> QualityBaseline | None:
+    """What ingest measures the version's new batches against: its latest profiled reference.
+    No user: ingest asks it for every batch, whoever sent it (or none, for the buffer)."""
+    reference = (
+        ReferenceDataset.objects.filter(model_version=model_version, status=JobStatus.SUCCEEDED)
+        .exclude(profile_path="")
+        .order_by("-finished_at", "-pk")
+        .only("pk", "summary")
+        .first()
     )
-    rows.reverse()
-    return rows
+    if reference is None:
+        return None
+    return QualityBaseline(reference_id=reference.pk, summary=reference.summary or {})
 
 
-def label_batch_list(*, user, filters: dict | None = None) -> QuerySet[LabelBatch]:
+def backfill_list(*, user, filters=None) -> QuerySet[Backfill]:
     require(user, Action.MONITOR_VIEW)
-    filters = filters or {}
-    labels = LabelBatch.objects.select_related("model_version__model", "created_by")
-    if filters.get("model_version"):
-        labels = labels.filter(model_version_id=filters["model_version"])
-    return labels.order_by("-created_at", "-pk")
-
-
-def backfill_list(*, user, filters: dict | None = None) -> QuerySet[Backfill]:
-    require(user, Action.MONITOR_VIEW)
-    filters = filters or {}
     backfills = Backfill.objects.select_related("monitor__model_version__model", "requested_by")
-    if filters.get("monitor"):
-        backfills = backfills.filter(monitor_id=filters["monitor"])
-    return backfills.order_by("-created_at", "-pk")
+    return BackfillFilter.apply(filters, backfills).order_by("-created_at", "-pk")
 
 
 def backfill_get(*, user, pk: int) -> Backfill:

@@ -2,6 +2,8 @@ from django.urls import path
 
 from monitoring import views
 from monitoring.api.metrics import UnsafeMetricsApi
+from monitoring.ingest import views as ingest_views
+from monitoring.selectors import quality_baseline
 
 urlpatterns = [
     path("metrics", UnsafeMetricsApi.as_view(), name="metrics"),
@@ -34,12 +36,13 @@ urlpatterns = [
     ),
     path(
         "models/<slug:name>/versions/<int:number>/monitoring/batches/",
-        views.batch_upload,
+        ingest_views.batch_upload,
+        {"baseline_of": quality_baseline},
         name="batch-upload",
     ),
     path(
         "models/<slug:name>/versions/<int:number>/monitoring/labels/",
-        views.label_upload,
+        ingest_views.label_upload,
         name="label-upload",
     ),
     path("monitoring/references/<int:pk>/", views.reference_page, name="reference-page"),

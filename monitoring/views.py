@@ -1,8 +1,7 @@
 """Monitoring pages: thin views over selectors and chart builders; writes go through services.
 
-Upload views are ``csrf_exempt`` on the outside and ``csrf_protect`` inside (Django's documented
-pattern): the CSRF check reads the POST body, so the request must first be told to stream its
-files to the data root with the size limit.
+The upload pages of production rows and labels are ingest's (``monitoring.ingest.views``); the
+reference upload here streams its file the same way.
 """
 
 from __future__ import annotations
@@ -14,15 +13,18 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from governance.roles import Action, may, require
+from mlops_portal.api.base import filled
 from mlops_portal.errors import PortalError
-from monitoring import charts, selectors, storage
-from monitoring.forms import BackfillForm, MonitorForm, ReferenceUploadForm, UploadForm
+from monitoring import charts, selectors
+from monitoring.forms import BackfillForm, MonitorForm, ReferenceUploadForm
+from monitoring.ingest import selectors as ingest_selectors
+from monitoring.ingest.forms import UploadForm
+from monitoring.ingest.views import report, streamed_upload, uploaded_form
 from monitoring.models import FINISHED, JobStatus, Monitor
-from monitoring.services import batches, monitors, references, runs
+from monitoring.services import monitors, references, scheduling
 from registry.selectors import version_get
 
 PAGE_SIZE = 50
@@ -33,22 +35,15 @@ def _page(request, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
-def _report(request, error: PortalError) -> None:
-    if error.status == 403:
-        raise error
-    messages.error(request, error.message)
-
-
 # --- monitors --------------------------------------------------------------------------------
 
 
 def monitor_list(request):
-    filters = {key: request.GET.get(key, "").strip() for key in ("q", "model")}
-    page = _page(request, selectors.monitor_list(user=request.user, filters=filters))
-    return render(request, "monitoring/monitor_list.html", {"page": page, "filters": filters})
+    page = _page(request, selectors.monitor_list(user=request.user, filters=filled(request.GET)))
+    return render(request, "monitoring/monitor_list.html", {"page": page, "filters": request.GET})
 
 
-def _distribution(request, monitor: Monitor, history: list):
+def _distribution(request, history: list):
     """The run and feature the distribution chart shows (from ?run= and ?feature=)."""
     run = None
     run_id = request.GET.get("run", "")
@@ -70,10 +65,12 @@ def _distribution(request, monitor: Monitor, history: list):
 
 def _monitor_charts(request, monitor: Monitor) -> tuple[list, dict]:
     history = selectors.run_history(user=request.user, monitor=monitor)
-    quality = selectors.batch_quality_history(user=request.user, version=monitor.model_version)
-    run, feature, features, result = _distribution(request, monitor, history)
+    quality = ingest_selectors.batch_quality_history(
+        user=request.user, version=monitor.model_version
+    )
+    run, feature, features, result = _distribution(request, history)
     chart_list = [
-        charts.drift_share_chart(history, monitor.drift_share),
+        charts.drift_share_chart(history, monitor.drift_share_threshold),
         charts.feature_heatmap_chart(history),
         charts.distribution_chart(result),
         charts.quality_chart(quality),
@@ -158,10 +155,6 @@ def drift_run_page(request, pk: int, run_pk: int):
     )
 
 
-def _monitor_form_fields(form: MonitorForm) -> dict:
-    return dict(form.cleaned_data)
-
-
 def monitor_create(request, name: str, number: int):
     version = version_get(user=request.user, model_name=name, number=number)
     require(request.user, Action.MONITOR_CONFIGURE, version)
@@ -169,7 +162,7 @@ def monitor_create(request, name: str, number: int):
     if request.method == "POST" and form.is_valid():
         try:
             monitor = monitors.monitor_create(
-                actor=request.user, model_version=version, **_monitor_form_fields(form)
+                actor=request.user, model_version=version, **form.cleaned_data
             )
         except PortalError as error:
             if error.status == 403:
@@ -195,9 +188,7 @@ def monitor_edit(request, pk: int):
     form = MonitorForm(request.POST or None, initial=initial, version=monitor.model_version)
     if request.method == "POST" and form.is_valid():
         try:
-            monitors.monitor_update(
-                actor=request.user, monitor=monitor, **_monitor_form_fields(form)
-            )
+            monitors.monitor_update(actor=request.user, monitor=monitor, **form.cleaned_data)
         except PortalError as error:
             if error.status == 403:
                 raise
@@ -225,9 +216,9 @@ def monitor_delete(request, pk: int):
 def monitor_run_now(request, pk: int):
     monitor = selectors.monitor_get(user=request.user, pk=pk)
     try:
-        run = runs.drift_run_now(actor=request.user, monitor=monitor)
+        run = scheduling.drift_run_now(actor=request.user, monitor=monitor)
     except PortalError as error:
-        _report(request, error)
+        report(request, error)
     else:
         messages.success(
             request, f"Run for the window starting {run.window_start:%Y-%m-%d %H:%M} queued."
@@ -245,11 +236,11 @@ def monitor_backfill(request, pk: int):
         messages.error(request, f"{field}: {errors[0]}")
         return redirect("monitor-detail", pk=pk)
     try:
-        backfill = runs.drift_backfill_request(
+        backfill = scheduling.drift_backfill_request(
             actor=request.user, monitor=monitor, windows=form.cleaned_data["windows"]
         )
     except PortalError as error:
-        _report(request, error)
+        report(request, error)
     else:
         messages.success(request, f"Backfill of {backfill.windows} windows started.")
     return redirect("monitor-detail", pk=pk)
@@ -260,6 +251,7 @@ def monitor_backfill(request, pk: int):
 
 def version_monitoring(request, name: str, number: int):
     version = version_get(user=request.user, model_name=name, number=number)
+    user = request.user
     return render(
         request,
         "monitoring/version_monitoring.html",
@@ -267,26 +259,17 @@ def version_monitoring(request, name: str, number: int):
             "version": version,
             "model": version.model,
             "monitors": list(
-                selectors.monitor_list(user=request.user, filters={"model_version": version.pk})
+                selectors.monitor_list(user=user, filters={"model_version": version.pk})
             ),
-            "references": list(
-                selectors.reference_list(user=request.user, filters={"model_version": version.pk})[
-                    :20
-                ]
-            ),
-            "page": _page(
-                request,
-                selectors.batch_list(user=request.user, filters={"model_version": version.pk}),
-            ),
+            "references": list(selectors.reference_list(user=user, model_version=version)[:20]),
+            "page": _page(request, ingest_selectors.batch_list(user=user, model_version=version)),
             "labels": list(
-                selectors.label_batch_list(
-                    user=request.user, filters={"model_version": version.pk}
-                )[:10]
+                ingest_selectors.label_batch_list(user=user, model_version=version)[:10]
             ),
             "upload_form": UploadForm(),
             "reference_form": ReferenceUploadForm(),
-            "can_configure": may(request.user, Action.MONITOR_CONFIGURE, version),
-            "can_ingest": may(request.user, Action.DATA_INGEST, version),
+            "can_configure": may(user, Action.MONITOR_CONFIGURE, version),
+            "can_ingest": may(user, Action.DATA_INGEST, version),
         },
     )
 
@@ -312,40 +295,15 @@ def reference_requeue(request, pk: int):
     try:
         references.reference_profile_requeue(actor=request.user, reference=reference)
     except PortalError as error:
-        _report(request, error)
+        report(request, error)
     return redirect("reference-page", pk=pk)
 
 
-def _streamed_upload(view):
-    """Outer view: stream uploads to the data root, then check CSRF (see module docstring)."""
-    protected = csrf_protect(view)
-
-    @csrf_exempt
-    @require_POST
-    def wrapper(request, *args, **kwargs):
-        storage.use_data_root_uploads(request)
-        return protected(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
-def _uploaded(request, form_class, action: Action, version):
-    require(request.user, action, version)
-    form = form_class(request.POST, request.FILES)
-    if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        messages.error(request, f"{field}: {errors[0]}")
-        return None
-    return form
-
-
-@_streamed_upload
+@streamed_upload
 def reference_upload(request, name: str, number: int):
     """Upload a reference dataset for the version (then profiled in the background)."""
     version = version_get(user=request.user, model_name=name, number=number)
-    form = _uploaded(request, ReferenceUploadForm, Action.MONITOR_CONFIGURE, version)
+    form = uploaded_form(request, ReferenceUploadForm, Action.MONITOR_CONFIGURE, version)
     if form is None:
         return redirect("version-monitoring", name=name, number=number)
     upload = form.cleaned_data["file"]
@@ -358,47 +316,9 @@ def reference_upload(request, name: str, number: int):
             name=form.cleaned_data["name"],
         )
     except PortalError as error:
-        _report(request, error)
+        report(request, error)
         return redirect("version-monitoring", name=name, number=number)
     finally:
         upload.close()
     messages.success(request, f"Reference {reference.name} uploaded; profiling it now.")
     return redirect("reference-page", pk=reference.pk)
-
-
-def _ingest_upload(request, name: str, number: int, ingest_file, noun: str):
-    """Store an uploaded CSV or Parquet file through ``ingest_file`` (a batches service) and say
-    what was stored, or what was wrong, on the version's monitoring page."""
-    version = version_get(user=request.user, model_name=name, number=number)
-    form = _uploaded(request, UploadForm, Action.DATA_INGEST, version)
-    if form is not None:
-        upload = form.cleaned_data["file"]
-        try:
-            result = ingest_file(
-                actor=request.user,
-                model_version=version,
-                path=Path(upload.temporary_file_path()),
-                filename=upload.name or "",
-                skip_bad_rows=form.cleaned_data["skip_bad_rows"],
-            )
-        except PortalError as error:
-            _report(request, error)
-        else:
-            batch = result.batch
-            skipped = f", {batch.skipped_rows} bad rows skipped" if batch.skipped_rows else ""
-            messages.success(request, f"Stored {batch.row_count} {noun}{skipped}.")
-        finally:
-            upload.close()
-    return redirect("version-monitoring", name=name, number=number)
-
-
-@_streamed_upload
-def batch_upload(request, name: str, number: int):
-    """Upload a CSV or Parquet file of production rows for the version."""
-    return _ingest_upload(request, name, number, batches.inference_batch_ingest_file, "rows")
-
-
-@_streamed_upload
-def label_upload(request, name: str, number: int):
-    """Upload ground-truth labels (prediction_id, label) for the version."""
-    return _ingest_upload(request, name, number, batches.label_batch_ingest_file, "labels")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -24,36 +23,11 @@ from monitoring.models import (
     ReferenceDataset,
     ScheduleKind,
 )
-from monitoring.services.runs import MAX_BACKFILL_WINDOWS
+from monitoring.services.scheduling import MAX_BACKFILL_WINDOWS
 from registry.api.serializers import VersionRefSerializer
 from registry.models import ModelVersion
 
 # --- fields ----------------------------------------------------------------------------------
-
-
-@extend_schema_field({"type": "array", "items": {"type": "object", "additionalProperties": {}}})
-class RawListField(serializers.Field):
-    """A JSON list passed through untouched: its rows are validated column-wise by the service,
-    never one serializer per row."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, list):
-            raise serializers.ValidationError("Must be a list.")
-        return data
-
-    def to_representation(self, value):
-        return value
-
-
-@extend_schema_field(OpenApiTypes.ANY)
-class RawValueField(serializers.Field):
-    """Any JSON value, checked by the service against the model version's signature."""
-
-    def to_internal_value(self, data):
-        return data
-
-    def to_representation(self, value):
-        return value
 
 
 class StrictFloatField(serializers.FloatField):
@@ -68,28 +42,6 @@ class StrictFloatField(serializers.FloatField):
 
 
 # --- input -----------------------------------------------------------------------------------
-
-
-class RecordsInputSerializer(StrictInputSerializer):
-    records = RawListField()
-    skip_bad_rows = StrictBooleanField(default=False)
-
-
-class PredictionInputSerializer(StrictInputSerializer):
-    features = JSONObjectField()
-    prediction = RawValueField(required=False)
-    prediction_id = RawValueField(required=False)
-    timestamp = RawValueField(required=False)
-
-
-class LabelsInputSerializer(StrictInputSerializer):
-    labels = RawListField()
-    skip_bad_rows = StrictBooleanField(default=False)
-
-
-class FileUploadInputSerializer(StrictInputSerializer):
-    file = serializers.FileField(allow_empty_file=True)
-    skip_bad_rows = serializers.BooleanField(default=False)
 
 
 class ReferenceUploadInputSerializer(StrictInputSerializer):
@@ -134,7 +86,9 @@ class MonitorFieldsInputSerializer(StrictInputSerializer):
     default_method_categorical = serializers.ChoiceField(
         choices=_methods_for(CATEGORICAL), required=False, allow_blank=True
     )
-    drift_share = StrictFloatField(required=False, min_value=0.01, max_value=1.0)
+    drift_share = StrictFloatField(
+        source="drift_share_threshold", required=False, min_value=0.01, max_value=1.0
+    )
     correction = serializers.ChoiceField(
         choices=["", *[c for c in CORRECTIONS if c]], required=False, allow_blank=True
     )
@@ -186,48 +140,6 @@ class ReferenceOutputSerializer(JobOutputSerializer):
     created_at = serializers.DateTimeField()
 
 
-class SkipReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-    count = serializers.IntegerField()
-    first_row = serializers.CharField()
-
-
-class BatchOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    model_version = VersionRefSerializer()
-    source = serializers.CharField()
-    idempotency_key = serializers.CharField()
-    row_count = serializers.IntegerField()
-    skipped_rows = serializers.IntegerField()
-    skip_reasons = SkipReasonSerializer(many=True)
-    quality = serializers.DictField()
-    first_timestamp = serializers.DateTimeField()
-    last_timestamp = serializers.DateTimeField()
-    size_bytes = serializers.IntegerField()
-    sha256 = serializers.CharField()
-    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
-    created_at = serializers.DateTimeField()
-
-
-class LabelBatchOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    model_version = VersionRefSerializer()
-    source = serializers.CharField()
-    idempotency_key = serializers.CharField()
-    row_count = serializers.IntegerField()
-    skipped_rows = serializers.IntegerField()
-    skip_reasons = SkipReasonSerializer(many=True)
-    size_bytes = serializers.IntegerField()
-    sha256 = serializers.CharField()
-    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
-    created_at = serializers.DateTimeField()
-
-
-class PredictionAcceptedSerializer(serializers.Serializer):
-    accepted = serializers.IntegerField()
-    timestamp = serializers.DateTimeField()
-
-
 class LatestRunSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="latest_run_id")
     status = serializers.CharField(source="latest_run_status")
@@ -251,7 +163,7 @@ class MonitorOutputSerializer(serializers.Serializer):
     threshold_overrides = serializers.DictField(child=serializers.FloatField())
     default_method_numerical = serializers.CharField()
     default_method_categorical = serializers.CharField()
-    drift_share = serializers.FloatField()
+    drift_share = serializers.FloatField(source="drift_share_threshold")
     correction = serializers.CharField()
     enabled = serializers.BooleanField()
     periodic_task = serializers.CharField(

@@ -2,6 +2,8 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from monitoring.api import views
+from monitoring.ingest.api import views as ingest
+from monitoring.selectors import quality_baseline
 
 router = SimpleRouter()
 router.register("monitors", views.MonitorApi, basename="monitor")
@@ -11,34 +13,34 @@ router.register("backfills", views.BackfillApi, basename="backfill")
 urlpatterns = [
     path(
         "versions/<int:version_pk>/references/",
-        views.VersionReferenceListApi.as_view(),
+        views.VersionReferenceListUploadApi.as_view(),
         name="version-reference-list",
     ),
     path("references/<int:pk>/", views.ReferenceDetailApi.as_view(), name="reference-detail"),
     path(
         "versions/<int:version_pk>/batches/",
-        views.VersionBatchListApi.as_view(),
+        ingest.VersionBatchListIngestApi.as_view(baseline_of=quality_baseline),
         name="version-batch-list",
     ),
     path(
         "versions/<int:version_pk>/batches/upload/",
-        views.VersionBatchUploadApi.as_view(),
+        ingest.VersionBatchUploadApi.as_view(baseline_of=quality_baseline),
         name="version-batch-upload",
     ),
-    path("batches/<int:pk>/", views.BatchDetailApi.as_view(), name="batch-detail"),
+    path("batches/<int:pk>/", ingest.BatchDetailApi.as_view(), name="batch-detail"),
     path(
         "versions/<int:version_pk>/predictions/",
-        views.VersionPredictionApi.as_view(),
+        ingest.VersionPredictionApi.as_view(),
         name="version-prediction-log",
     ),
     path(
         "versions/<int:version_pk>/labels/",
-        views.VersionLabelListApi.as_view(),
+        ingest.VersionLabelListIngestApi.as_view(),
         name="version-label-list",
     ),
     path(
         "versions/<int:version_pk>/labels/upload/",
-        views.VersionLabelUploadApi.as_view(),
+        ingest.VersionLabelUploadApi.as_view(),
         name="version-label-upload",
     ),
     *router.urls,

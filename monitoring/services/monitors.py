@@ -1,9 +1,9 @@
 """Monitors: create, change, delete — each keeps its celery-beat entry in step, in one transaction.
 
 The beat entry is a ``django_celery_beat.PeriodicTask`` named ``monitoring.monitor:<id>`` that
-calls the task ``monitoring.monitor_scheduled_run`` with the monitor's id, on the monitor's
-interval or crontab, enabled exactly when the monitor is. Beat's database scheduler notices the
-change (``PeriodicTasks.changed``) on its next tick.
+calls ``monitoring.monitor_scheduled_run`` (``TaskName.MONITOR_SCHEDULED_RUN``) with the
+monitor's id, on the monitor's interval or crontab, enabled exactly when the monitor is. Beat's
+database scheduler notices the change (``PeriodicTasks.changed``) on its next tick.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from drift import CORRECTIONS, DriftConfig, DriftConfigError
 from governance import audit
 from governance.roles import Action, require
 from mlops_portal.errors import Conflict, ValidationFailed
+from monitoring.dispatch import TaskName
 from monitoring.models import Monitor, ReferenceDataset, ScheduleKind
-from monitoring.services._common import full_clean
+from monitoring.validation import full_clean
 from registry.models import ModelVersion
 
-SCHEDULED_TASK = "monitoring.monitor_scheduled_run"
 MONITOR_FIELDS = (
     "name",
     "description",
@@ -38,7 +38,7 @@ MONITOR_FIELDS = (
     "threshold_overrides",
     "default_method_numerical",
     "default_method_categorical",
-    "drift_share",
+    "drift_share_threshold",
     "correction",
     "enabled",
 )
@@ -61,19 +61,21 @@ def drift_config(monitor: Monitor) -> DriftConfig:
         threshold_overrides=dict(monitor.threshold_overrides or {}),
         default_method_numerical=monitor.default_method_numerical or None,
         default_method_categorical=monitor.default_method_categorical or None,
-        drift_share=monitor.drift_share,
+        drift_share=monitor.drift_share_threshold,
         correction=monitor.correction or None,
     )
 
 
 def _config_error_field(message: str) -> str:
-    for name in (
-        "default_method_numerical",
-        "default_method_categorical",
-        "drift_share",
-        "correction",
+    """The monitor field a drift-engine configuration error is about (its messages name the
+    engine's parameters)."""
+    for parameter, name in (
+        ("default_method_numerical", "default_method_numerical"),
+        ("default_method_categorical", "default_method_categorical"),
+        ("drift_share", "drift_share_threshold"),
+        ("correction", "correction"),
     ):
-        if name in message:
+        if parameter in message:
             return name
     return "threshold_overrides" if "threshold" in message else "method_overrides"
 
@@ -198,7 +200,7 @@ def _sync_periodic_task(monitor: Monitor) -> PeriodicTask:
             **_crontab_parts(monitor.crontab), timezone=settings.TIME_ZONE
         )[0]
         task.interval = None
-    task.task = SCHEDULED_TASK
+    task.task = TaskName.MONITOR_SCHEDULED_RUN
     task.args = json.dumps([monitor.pk])
     task.kwargs = "{}"
     task.enabled = monitor.enabled
@@ -242,7 +244,7 @@ def monitor_create(
         model_version=model_version, reference=reference, name=name, created_by=actor, **fields
     )
     _validate(monitor)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _save(monitor)
         _sync_periodic_task(monitor)
         audit.record(
@@ -260,7 +262,7 @@ def monitor_update(*, actor, monitor: Monitor, **fields) -> Monitor:
     if unknown:
         field = sorted(unknown)[0]
         raise ValidationFailed(f"{field}: cannot be changed.", field=field)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         monitor = (
             Monitor.objects.select_for_update(of=("self",))
             .select_related("model_version__model", "reference", "periodic_task")
@@ -287,7 +289,7 @@ def monitor_update(*, actor, monitor: Monitor, **fields) -> Monitor:
 def monitor_delete(*, actor, monitor: Monitor) -> None:
     """Remove the monitor, its runs and its beat entry together."""
     require(actor, Action.MONITOR_CONFIGURE, monitor)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         monitor = Monitor.objects.select_for_update().get(pk=monitor.pk)
         snapshot = monitor_snapshot(monitor)
         target = {"target_type": "monitoring.monitor", "target_id": str(monitor.pk)}

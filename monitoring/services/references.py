@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,35 +10,33 @@ import pyarrow.parquet as pq
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from drift import ReferenceProfile, build_reference_profile
+from drift import CATEGORICAL, NUMERICAL, ReferenceProfile, build_reference_profile
 from governance import audit
 from governance.roles import Action, require
 from mlops_portal.errors import ValidationFailed
-from monitoring import storage
-from monitoring.models import FileFormat, JobStatus, ReferenceDataset
-from monitoring.schema import (
-    DRIFT_COLUMN_TYPES,
-    Column,
+from monitoring.ingest import storage
+from monitoring.ingest.schema.columns import input_columns_or_refuse, signature_columns
+from monitoring.ingest.schema.files import (
     check_file_columns,
     file_columns,
-    prepare_table,
     read_file_table,
-    signature_columns,
     sniff_format,
 )
-from monitoring.services._common import (
-    claim,
-    dispatch,
-    full_clean,
-    job_fail,
-    job_progress,
-    job_release,
-)
+from monitoring.ingest.schema.prepare import prepare_table
+from monitoring.models import FileFormat, JobStatus, ReferenceDataset
+from monitoring.services.jobs import claim, job_dispatch, job_fail, job_progress, job_release
+from monitoring.validation import full_clean
 from registry.models import ModelVersion
 
-PROFILE_STALE_AFTER = timedelta(hours=2)
 MAX_STORED_CATEGORIES = 1000
 """Categorical columns with more distinct reference values than this are not drift-tested."""
+DRIFT_COLUMN_TYPES = {  # the drift engine's column type of each signature type it can test
+    "float": NUMERICAL,
+    "integer": NUMERICAL,
+    "boolean": CATEGORICAL,
+    "category": CATEGORICAL,
+    "string": CATEGORICAL,
+}
 
 
 def reference_snapshot(reference: ReferenceDataset) -> dict:
@@ -60,17 +57,6 @@ def _has_rows(path: Path, file_format: str) -> bool:
         return any(batch.num_rows for batch in reader)
     finally:
         reader.close()
-
-
-def input_columns_or_refuse(version: ModelVersion) -> list[Column]:
-    columns = signature_columns(version.signature)
-    if not any(c.role == "input" for c in columns):
-        raise ValidationFailed(
-            f"model_version: {version} declares no input columns in its signature; "
-            "add them before sending data.",
-            field="model_version",
-        )
-    return columns
 
 
 def reference_dataset_create(
@@ -104,7 +90,7 @@ def reference_dataset_create(
     full_clean(reference, exclude=["sha256"])
     storage.move_into_place(upload_path, reference.data_path)
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             reference.save()
             audit.record(
                 action="monitoring.reference.uploaded",
@@ -114,7 +100,7 @@ def reference_dataset_create(
                     reference_snapshot(reference) | {"bytes": reference.size_bytes}
                 ),
             )
-            dispatch("reference_profile_build", reference.pk)
+            job_dispatch(reference)
     except BaseException:
         storage.remove(reference.data_path)
         raise
@@ -134,7 +120,7 @@ def _column_summary(profile: ReferenceProfile) -> dict:
 
 def reference_profile_build(*, reference_id: int) -> ReferenceDataset | None:
     """Read the reference once, profile it, cache the profile next to it (task body)."""
-    reference = claim(ReferenceDataset, reference_id, stale_after=PROFILE_STALE_AFTER)
+    reference = claim(ReferenceDataset, reference_id)
     if reference is None:
         return None
     try:
@@ -149,7 +135,7 @@ def reference_profile_build(*, reference_id: int) -> ReferenceDataset | None:
 
 
 def _finish_failed(reference: ReferenceDataset, message: str) -> None:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if job_fail(reference, message):
             audit.record(
                 action="monitoring.reference.profile_failed",
@@ -198,7 +184,7 @@ def _build(reference: ReferenceDataset) -> ReferenceDataset:
     profile.save(target)
     summary = _column_summary(profile) | {"excluded": excluded}
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             updated = ReferenceDataset.objects.filter(
                 pk=reference.pk, status=JobStatus.RUNNING, started_at=reference.started_at
             ).update(
@@ -229,7 +215,7 @@ def _build(reference: ReferenceDataset) -> ReferenceDataset:
 def reference_profile_requeue(*, actor, reference: ReferenceDataset) -> ReferenceDataset:
     """Try a failed profile again (e.g. after the worker ran out of memory)."""
     require(actor, Action.MONITOR_CONFIGURE, reference)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         updated = ReferenceDataset.objects.filter(pk=reference.pk, status=JobStatus.FAILED).update(
             status=JobStatus.PENDING, attempts=0, error="", progress=0, queued_at=timezone.now()
         )
@@ -238,5 +224,5 @@ def reference_profile_requeue(*, actor, reference: ReferenceDataset) -> Referenc
                 "status: only a failed profile can be started again.", field="status"
             )
         audit.record(action="monitoring.reference.requeued", actor=actor, target=reference)
-        dispatch("reference_profile_build", reference.pk)
+        job_dispatch(reference)
     return ReferenceDataset.objects.get(pk=reference.pk)

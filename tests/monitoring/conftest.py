@@ -4,6 +4,7 @@ import pytest
 
 from mlops_portal.celery import app as celery_app
 from tests.factories import GroupFactory, ModelVersionFactory, RegisteredModelFactory
+from tests.monitoring.factories import MonitorFactory, ReferenceDatasetFactory
 
 REAL_WORKER = os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
 
@@ -50,3 +51,9 @@ def other_scientist(make_user):
 def version(team):
     model = RegisteredModelFactory(name="churn", owner_group=team, task_type="classification")
     return ModelVersionFactory(model=model, version=1)
+
+
+@pytest.fixture
+def monitor(version):
+    """A monitor of ``version`` with hour-long windows and a profiled reference."""
+    return MonitorFactory(reference=ReferenceDatasetFactory(model_version=version))

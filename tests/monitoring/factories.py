@@ -3,6 +3,7 @@ and writes real files under the test's DATA_ROOT, so code that reads them works 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import factory
@@ -12,17 +13,10 @@ import pyarrow.parquet as pq
 from django.utils import timezone
 
 from drift import build_reference_profile
-from monitoring import storage
-from monitoring.models import (
-    Backfill,
-    DriftRun,
-    FeatureDrift,
-    InferenceBatch,
-    JobStatus,
-    Monitor,
-    ReferenceDataset,
-)
-from monitoring.schema import PREDICTION_ID, TIMESTAMP, TIMESTAMP_TYPE
+from monitoring.ingest import storage
+from monitoring.ingest.models import InferenceBatch
+from monitoring.ingest.schema.columns import PREDICTION_ID, TIMESTAMP, TIMESTAMP_TYPE
+from monitoring.models import Backfill, DriftRun, FeatureDrift, JobStatus, Monitor, ReferenceDataset
 from monitoring.services.references import _column_summary
 from tests.factories import ModelVersionFactory
 
@@ -205,3 +199,40 @@ class BackfillFactory(factory.django.DjangoModelFactory):
     first_window_start = factory.LazyFunction(lambda: aligned_hour(3))
     last_window_end = factory.LazyFunction(lambda: aligned_hour(0))
     status = JobStatus.RUNNING
+
+
+def window_batch(monitor, hours_back: int = 1, **kwargs) -> InferenceBatch:
+    """A batch inside the hour-long window that started ``hours_back`` hours ago."""
+    start = aligned_hour(hours_back)
+    kwargs.setdefault("row_count", 400)
+    return InferenceBatchFactory(
+        model_version=monitor.model_version,
+        first_timestamp=start + timedelta(minutes=1),
+        last_timestamp=start + timedelta(minutes=59),
+        **kwargs,
+    )
+
+
+def pending_run(monitor, hours_back: int = 1) -> DriftRun:
+    """A queued run of the hour-long window that started ``hours_back`` hours ago."""
+    start = aligned_hour(hours_back)
+    return DriftRunFactory(
+        monitor=monitor,
+        window_start=start,
+        window_end=start + timedelta(hours=1),
+        status=JobStatus.PENDING,
+        progress=0,
+        computed_through=None,
+        current_rows=None,
+        dataset_drift=None,
+        drift_share=None,
+    )
+
+
+def parquet_upload(n: int = 100, name: str = "batch.parquet") -> io.BytesIO:
+    """A Parquet file of ``n`` rows, as a client uploads it."""
+    stream = io.BytesIO()
+    pq.write_table(feature_table(n), stream)
+    stream.seek(0)
+    stream.name = name
+    return stream

@@ -1,4 +1,5 @@
-"""Performance metrics: checked against hand computations, then end to end with labels."""
+"""Performance metrics: checked against hand computations, then end to end: a run's
+performance over its window's labelled predictions."""
 
 from __future__ import annotations
 
@@ -10,15 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from mlops_portal.errors import ValidationFailed
-from monitoring import storage
-from monitoring.models import DriftRun, JobStatus
-from monitoring.performance import (
-    class_text,
-    classification_metrics,
-    regression_metrics,
-    roc_auc,
-)
-from monitoring.services import batches, runs
+from monitoring.ingest import storage
+from monitoring.ingest.services import labels as label_ingest
+from monitoring.models import JobStatus
+from monitoring.performance import classification_metrics, regression_metrics, roc_auc
+from monitoring.services.run_execution import drift_run_execute
 from tests.factories import ModelVersionFactory, RegisteredModelFactory
 from tests.monitoring.factories import (
     DriftRunFactory,
@@ -82,18 +79,6 @@ def test_regression_metrics_match_their_formulas():
     assert metrics["r2"] == pytest.approx(1 - np.sum(errors**2) / np.sum((y - y.mean()) ** 2))
 
 
-def test_labels_and_classes_compare_as_text():
-    assert class_text([True, False, 1, 0, 1.0, "yes", None]) == [
-        "1",
-        "0",
-        "1",
-        "0",
-        "1",
-        "yes",
-        None,
-    ]
-
-
 # --- end to end ------------------------------------------------------------------------------
 
 pytestmark_db = pytest.mark.django_db
@@ -118,7 +103,7 @@ def test_a_run_reports_performance_for_labelled_predictions(owner, version):
         for pid, y in zip(ids[:150], truth[:150], strict=True)
     ]
     labels.append({"prediction_id": "unknown-id", "label": 1})  # matches nothing
-    batches.label_batch_ingest_records(actor=owner, model_version=version, labels=labels)
+    label_ingest.label_batch_ingest_records(actor=owner, model_version=version, labels=labels)
 
     run = DriftRunFactory(
         monitor=monitor,
@@ -126,7 +111,7 @@ def test_a_run_reports_performance_for_labelled_predictions(owner, version):
         window_end=start + timedelta(hours=1),
         status=JobStatus.PENDING,
     )
-    run = runs.drift_run_execute(run_id=run.pk)
+    run = drift_run_execute(run_id=run.pk)
 
     y = truth[:150]
     predicted = scores[:150] >= 0.5
@@ -136,45 +121,6 @@ def test_a_run_reports_performance_for_labelled_predictions(owner, version):
     assert run.performance["precision"] == pytest.approx(tp / predicted.sum())
     assert run.performance["recall"] == pytest.approx(tp / y.sum())
     assert run.performance["roc_auc"] == pytest.approx(brute_force_auc(y, scores[:150]))
-
-
-@pytestmark_db
-def test_labels_arriving_later_update_existing_runs(
-    owner, version, django_capture_on_commit_callbacks
-):
-    monitor = MonitorFactory(reference=ReferenceDatasetFactory(model_version=version))
-    start = aligned_hour(1)
-    batch = InferenceBatchFactory(
-        model_version=version,
-        first_timestamp=start,
-        last_timestamp=start + timedelta(minutes=30),
-        row_count=20,
-    )
-    run = runs.drift_run_execute(
-        run_id=DriftRunFactory(
-            monitor=monitor, window_start=start, window_end=start + timedelta(hours=1),
-            status=JobStatus.PENDING,
-        ).pk
-    )  # fmt: skip
-    assert run.performance == {} and run.labelled_rows == 0
-    ids = pq.read_table(storage.resolve(batch.data_path)).column("__prediction_id").to_pylist()
-    with django_capture_on_commit_callbacks(execute=True):
-        batches.label_batch_ingest_records(
-            actor=owner,
-            model_version=version,
-            labels=[{"prediction_id": pid, "label": 1} for pid in ids[:10]],
-        )
-    run = DriftRun.objects.get(pk=run.pk)
-    assert run.labelled_rows == 10 and run.performance["n"] == 10
-    # A corrected label for the same prediction replaces the first one.
-    with django_capture_on_commit_callbacks(execute=True):
-        batches.label_batch_ingest_records(
-            actor=owner,
-            model_version=version,
-            labels=[{"prediction_id": pid, "label": 0} for pid in ids[:10]],
-        )
-    run = DriftRun.objects.get(pk=run.pk)
-    assert run.labelled_rows == 10 and run.performance["recall"] == 0.0
 
 
 @pytestmark_db
@@ -193,16 +139,16 @@ def test_regression_models_get_regression_metrics(make_user, team):
     ids = stored.column("__prediction_id").to_pylist()
     predictions = np.asarray(stored.column("score").to_pylist())
     truth = predictions + np.linspace(-0.1, 0.1, 10)
-    batches.label_batch_ingest_records(
+    label_ingest.label_batch_ingest_records(
         actor=owner,
         model_version=version,
         labels=[{"prediction_id": i, "label": float(t)} for i, t in zip(ids, truth, strict=True)],
     )
     with pytest.raises(ValidationFailed, match="label: expected a number"):
-        batches.label_batch_ingest_records(
+        label_ingest.label_batch_ingest_records(
             actor=owner, model_version=version, labels=[{"prediction_id": "a", "label": "high"}]
         )
-    run = runs.drift_run_execute(
+    run = drift_run_execute(
         run_id=DriftRunFactory(
             monitor=monitor, window_start=start, window_end=start + timedelta(hours=1),
             status=JobStatus.PENDING,

@@ -93,7 +93,7 @@ def test_a_failed_update_leaves_monitor_and_beat_entry_unchanged(owner, referenc
         ({"method_overrides": {"x": "magic"}}, "method_overrides", "unknown drift method"),
         ({"method_overrides": {"c": "ks"}}, "method_overrides", "'ks' cannot test categorical"),
         ({"threshold_overrides": {"x": "high"}}, "threshold_overrides", "finite number"),
-        ({"drift_share": 0}, "drift_share", ""),
+        ({"drift_share_threshold": 0}, "drift_share_threshold", ""),
         ({"window_seconds": 10}, "window_seconds", ""),
         ({"interval_seconds": None}, "interval_seconds", "required"),
         ({"schedule_kind": "crontab", "crontab": "99 * * * *"}, "crontab", "crontab:"),

@@ -13,7 +13,7 @@ from django.conf import settings
 from drift import ReferenceProfile
 from governance.audit import AuditEvent
 from mlops_portal.errors import PermissionDenied, ValidationFailed
-from monitoring import storage
+from monitoring.ingest import storage
 from monitoring.models import JobStatus, ReferenceDataset
 from monitoring.services import references
 from tests.monitoring.factories import feature_table

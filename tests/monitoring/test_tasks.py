@@ -25,10 +25,13 @@ from django.db import OperationalError, connections
 from governance.audit import AuditEvent
 from governance.roles import Role
 from mlops_portal.celery import app
-from monitoring import storage, tasks
+from monitoring import tasks
+from monitoring.ingest import storage
+from monitoring.ingest.models import InferenceBatch
+from monitoring.ingest.services import buffer
 from monitoring.metrics import broker_queue_length
-from monitoring.models import Backfill, DriftRun, FeatureDrift, InferenceBatch, JobStatus
-from monitoring.services import buffer, monitors, references, runs
+from monitoring.models import Backfill, DriftRun, FeatureDrift, JobStatus
+from monitoring.services import monitors, references, scheduling
 from tests.monitoring.conftest import REAL_WORKER
 from tests.monitoring.factories import (
     DriftRunFactory,
@@ -144,7 +147,7 @@ def test_backfill_is_computed_by_the_worker(owner, version):
             last_timestamp=start + timedelta(minutes=30),
             seed=hours_back,
         )
-    backfill = runs.drift_backfill_request(actor=owner, monitor=monitor, windows=3)
+    backfill = scheduling.drift_backfill_request(actor=owner, monitor=monitor, windows=3)
     backfill = wait_until(
         lambda: Backfill.objects.filter(pk=backfill.pk, status=JobStatus.SUCCEEDED).first(),
         "the backfill",
@@ -201,7 +204,7 @@ def test_the_beat_entry_names_a_task_the_worker_runs(owner, version):
 
 def test_compaction_runs_as_the_periodic_task(owner, version):
     for record in records(7):
-        buffer.prediction_log(actor=owner, model_version=version, record=record)
+        buffer.prediction_buffer_append(actor=owner, model_version=version, record=record)
     tasks.prediction_buffers_compact.delay()
     batch = wait_until(lambda: InferenceBatch.objects.filter(source="buffer").first(), "compaction")
     assert batch.row_count == 7

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from monitoring.models import InferenceBatch, Monitor, ReferenceDataset
+from monitoring.models import Monitor, ReferenceDataset
 from tests.monitoring.factories import (
     DriftRunFactory,
     FeatureDriftFactory,
@@ -153,7 +153,7 @@ def test_create_a_monitor_from_the_form(web_as, owner, version):
             "schedule_kind": "interval",
             "interval_seconds": 3600,
             "features": "x, c",
-            "drift_share": 0.5,
+            "drift_share_threshold": 0.5,
             "method_overrides": "{}",
             "threshold_overrides": '{"x": 0.01}',
             "enabled": "on",
@@ -177,7 +177,7 @@ def test_a_form_error_from_the_service_is_shown_on_its_field(web_as, owner, vers
             "schedule_kind": "interval",
             "interval_seconds": 600,
             "features": "x, ghost",
-            "drift_share": 0.5,
+            "drift_share_threshold": 0.5,
         },
     )
     assert response.status_code == 200
@@ -192,35 +192,6 @@ def test_edit_and_delete_from_the_pages(web_as, owner, version):
     assert page.status_code == 200 and b'value="3600"' in page.content
     client.post(reverse("monitor-delete", args=[monitor.pk]))
     assert not Monitor.objects.exists()
-
-
-def test_upload_a_batch_from_the_version_page(web_as, owner, version):
-    url = reverse("batch-upload", args=[version.model.name, version.version])
-    file = io.BytesIO(b"x,c,score\n1.0,a,0.3\n2.0,b,0.6\n")
-    file.name = "batch.csv"
-    response = web_as(owner).post(url, {"file": file}, follow=True)
-    assert InferenceBatch.objects.get().row_count == 2
-    assert b"Stored 2 rows." in response.content
-
-
-def test_a_bad_upload_shows_the_problem_and_stores_nothing(web_as, owner, version):
-    url = reverse("batch-upload", args=[version.model.name, version.version])
-    file = io.BytesIO(b"x,c,score\nnope,a,0.3\n")
-    file.name = "batch.csv"
-    response = web_as(owner).post(url, {"file": file}, follow=True)
-    assert "line 2: feature &#x27;x&#x27;: expected a number" in response.content.decode()
-    assert not InferenceBatch.objects.exists()
-
-
-def test_an_oversized_page_upload_gets_413(web_as, owner, version, settings):
-    settings.PORTAL_MAX_UPLOAD_BYTES = 1000
-    url = reverse("batch-upload", args=[version.model.name, version.version])
-    file = io.BytesIO(b"x,c,score\n" + b"1.0,a,0.3\n" * 500)
-    file.name = "batch.csv"
-    response = web_as(owner).post(url, {"file": file})
-    assert response.status_code == 413
-    assert b"larger than the limit of 1,000 bytes" in response.content
-    assert not InferenceBatch.objects.exists()
 
 
 def test_reference_upload_leads_to_its_progress_page(web_as, owner, version):

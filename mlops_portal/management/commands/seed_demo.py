@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from governance.services import portal_user_create
-from monitoring.demo import seed_monitoring_demo
+from mlops_portal.management.commands._monitoring_demo import seed_monitoring_demo
 from registry import services as registry
 
 DEMO_PASSWORD = "portal-demo"

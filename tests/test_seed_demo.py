@@ -6,9 +6,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from monitoring.demo import DRIFT_FROM_DAY, seed_monitoring_demo
-from monitoring.models import DriftRun, InferenceBatch, JobStatus, LabelBatch, Monitor
-from monitoring.services.buffer import buffered_bytes
+from mlops_portal.management.commands._monitoring_demo import DRIFT_FROM_DAY, seed_monitoring_demo
+from monitoring.ingest.models import InferenceBatch, LabelBatch
+from monitoring.ingest.services.buffer import buffered_bytes
+from monitoring.models import DriftRun, JobStatus, Monitor
 
 pytestmark = pytest.mark.django_db
 

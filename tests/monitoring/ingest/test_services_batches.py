@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from governance.audit import AuditEvent
 from mlops_portal.errors import Conflict, PermissionDenied, ValidationFailed
-from monitoring import storage
-from monitoring.models import InferenceBatch
-from monitoring.schema import PREDICTION_ID, TIMESTAMP
-from monitoring.services import batches
+from monitoring.ingest import storage
+from monitoring.ingest.models import InferenceBatch
+from monitoring.ingest.schema.columns import PREDICTION_ID, TIMESTAMP
+from monitoring.ingest.services import batch_store, batches
+from monitoring.selectors import quality_baseline
 from tests.monitoring.factories import ReferenceDatasetFactory, feature_table, records
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,7 @@ def assert_nothing_written():
 
 
 def ingest(owner, version, rows, **kwargs):
+    kwargs.setdefault("baseline", quality_baseline(version))
     return batches.inference_batch_ingest_records(
         actor=owner, model_version=version, records=rows, **kwargs
     )
@@ -53,7 +55,7 @@ def test_json_batch_is_stored_as_parquet_with_a_row_and_an_audit_event(owner, ve
     result = ingest(owner, version, rows)
 
     batch = result.batch
-    assert result.created and batch.row_count == 30 and batch.skipped_rows == 0
+    assert not result.replayed and batch.row_count == 30 and batch.skipped_rows == 0
     table = pq.read_table(storage.resolve(batch.data_path))
     assert table.column_names == ["x", "c", "score", PREDICTION_ID, TIMESTAMP]
     assert table.column("x").to_pylist() == [r["features"]["x"] for r in rows]
@@ -175,7 +177,7 @@ def test_only_owners_and_admins_may_ingest(version, other_scientist, viewer, adm
         with pytest.raises(PermissionDenied):
             ingest(user, version, records(2))
     assert_nothing_written()
-    assert ingest(admin_user, version, records(2)).created
+    assert not ingest(admin_user, version, records(2)).replayed
 
 
 def test_a_version_without_a_signature_cannot_take_data(owner, version):
@@ -189,7 +191,7 @@ def test_a_failing_commit_leaves_no_file(owner, version, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(batches.audit, "record", broken)
+    monkeypatch.setattr(batch_store.audit, "record", broken)
     with pytest.raises(RuntimeError):
         ingest(owner, version, records(4))
     assert_nothing_written()
@@ -214,7 +216,7 @@ def test_same_idempotency_key_and_body_returns_the_same_batch(owner, version):
     rows = records(5)
     first = ingest(owner, version, rows, idempotency_key="retry-1", request_sha256="a" * 64)
     again = ingest(owner, version, rows, idempotency_key="retry-1", request_sha256="a" * 64)
-    assert first.created and again.replayed
+    assert not first.replayed and again.replayed
     assert again.batch.pk == first.batch.pk
     assert InferenceBatch.objects.count() == 1 and len(stored_files()) == 1
 
@@ -231,7 +233,7 @@ def test_idempotency_keys_are_per_model_version(owner, version):
 
     second = ModelVersionFactory(model=version.model, version=2)
     ingest(owner, version, records(3), idempotency_key="k")
-    assert ingest(owner, second, records(3), idempotency_key="k").created
+    assert not ingest(owner, second, records(3), idempotency_key="k").replayed
 
 
 def test_a_bad_idempotency_key_is_refused(owner, version):
@@ -243,6 +245,7 @@ def test_a_bad_idempotency_key_is_refused(owner, version):
 
 
 def ingest_file(owner, version, path, **kwargs):
+    kwargs.setdefault("baseline", quality_baseline(version))
     return batches.inference_batch_ingest_file(
         actor=owner, model_version=version, path=path, filename=path.name, **kwargs
     )

@@ -20,9 +20,11 @@ import pyarrow.parquet as pq
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from monitoring import storage
+from monitoring.ingest import storage
+from monitoring.ingest.services import batches, buffer, labels
 from monitoring.models import DriftRun, JobStatus, Monitor, ReferenceDataset
-from monitoring.services import batches, buffer, monitors, references, runs
+from monitoring.selectors import quality_baseline
+from monitoring.services import monitors, references, run_execution, scheduling
 from registry.models import ModelVersion
 
 MODEL = "churn-classifier"
@@ -73,7 +75,7 @@ def _table(columns: dict[str, np.ndarray], **extra) -> pa.Table:
     return pa.table({**data, **extra})
 
 
-def _reference(alice, version: ModelVersion, rng, workdir: Path) -> ReferenceDataset:
+def _reference(alice, version: ModelVersion, rng) -> ReferenceDataset:
     existing = (
         ReferenceDataset.objects.filter(model_version=version, name=REFERENCE)
         .exclude(status=JobStatus.FAILED)
@@ -96,8 +98,9 @@ def _reference(alice, version: ModelVersion, rng, workdir: Path) -> ReferenceDat
     return existing
 
 
-def _production(alice, version: ModelVersion, rng, workdir: Path, today) -> list[str]:
-    """One batch per day (idempotency keys make a re-run add nothing); returns labelled ids."""
+def _production(alice, version: ModelVersion, rng, workdir: Path, today) -> list[dict]:
+    """One batch per day (idempotency keys make a re-run add nothing); returns the labels of
+    most of their predictions."""
     labelled: list[dict] = []
     for day in range(DAYS):
         start = today - timedelta(days=DAYS - day)
@@ -114,6 +117,7 @@ def _production(alice, version: ModelVersion, rng, workdir: Path, today) -> list
             actor=alice,
             model_version=version,
             path=path,
+            baseline=quality_baseline(version),
             filename=path.name,
             idempotency_key=f"demo-{start:%Y-%m-%d}",
         )
@@ -129,7 +133,7 @@ def _production(alice, version: ModelVersion, rng, workdir: Path, today) -> list
 
 
 def _labels(alice, version: ModelVersion, labelled: list[dict]) -> None:
-    batches.label_batch_ingest_records(
+    labels.label_batch_ingest_records(
         actor=alice, model_version=version, labels=labelled, idempotency_key="demo-labels"
     )
 
@@ -138,7 +142,7 @@ def _buffered_predictions(alice, version: ModelVersion, rng) -> None:
     columns = _rows(rng, 20)
     now = timezone.now()
     for i in range(20):
-        buffer.prediction_log(
+        buffer.prediction_buffer_append(
             actor=alice,
             model_version=version,
             record={
@@ -180,7 +184,7 @@ def seed_monitoring_demo() -> Monitor | None:
     today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        reference = _reference(alice, version, rng, workdir)
+        reference = _reference(alice, version, rng)
         labelled = _production(alice, version, rng, workdir, today)
     _labels(alice, version, labelled)
     monitor = monitors.monitor_create(
@@ -192,10 +196,10 @@ def seed_monitoring_demo() -> Monitor | None:
         window_seconds=86400,
         interval_seconds=3600,
     )
-    runs.drift_backfill_request(actor=alice, monitor=monitor, windows=DAYS)
+    scheduling.drift_backfill_request(actor=alice, monitor=monitor, windows=DAYS)
     for run_id in DriftRun.objects.filter(monitor=monitor, status=JobStatus.PENDING).values_list(
         "pk", flat=True
     ):
-        runs.drift_run_execute(run_id=run_id)
+        run_execution.drift_run_execute(run_id=run_id)
     _buffered_predictions(alice, version, rng)
     return monitor

@@ -11,7 +11,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, MultiPartParser
 
-from monitoring.storage import PayloadTooLarge
+from monitoring.ingest.storage import PayloadTooLarge
 
 
 @dataclass(frozen=True)

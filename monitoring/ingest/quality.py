@@ -1,20 +1,36 @@
 """Data-quality summary of one batch: rows, nulls, type mismatches, unseen categories, range.
 
 Computed with arrow kernels over whole columns. Ranges and known categories come from the
-version's reference profile summary (``ReferenceDataset.summary``); without a ready reference
-those two checks are left out (``None``).
+baseline the caller passes in (the summary of the version's latest profiled reference);
+without one those two checks are left out (``None``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from monitoring.schema import Column, RowProblems
+from monitoring.ingest.schema.columns import Column
+from monitoring.ingest.schema.problems import RowProblems
+from registry.models import ModelVersion
 
 UNSEEN_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class QualityBaseline:
+    """What a batch is checked against: a profiled reference's id and column summary
+    (``{"columns": {name: {"min", "max", "categories"}}}``)."""
+
+    reference_id: int
+    summary: dict
+
+
+BaselineLookup = Callable[[ModelVersion], QualityBaseline | None]
+"""Finds a version's baseline; the monitoring app passes one in where ingest needs it."""
 
 
 def _count(mask: pa.Array | pa.ChunkedArray) -> int:
@@ -63,14 +79,13 @@ def batch_quality(
     table: pa.Table,
     columns: Sequence[Column],
     problems: RowProblems,
-    reference_summary: dict | None,
-    reference_id: int | None,
+    baseline: QualityBaseline | None,
 ) -> dict:
     """The summary stored on the batch and drawn on the monitor page."""
-    reference_columns = (reference_summary or {}).get("columns", {})
+    reference_columns = baseline.summary.get("columns", {}) if baseline else {}
     summary_columns = {}
     for column in columns:
-        reference = reference_columns.get(column.name) if reference_summary else None
+        reference = reference_columns.get(column.name) if baseline else None
         quality = column_quality(table.column(column.name), column, reference)
         quality["type_mismatches"] = problems.type_mismatches.get(column.name, 0)
         summary_columns[column.name] = quality
@@ -84,7 +99,7 @@ def batch_quality(
         "row_count": table.num_rows,
         "received_rows": table.num_rows + problems.bad_count,
         "skipped_rows": problems.bad_count,
-        "reference_id": reference_id,
+        "reference_id": baseline.reference_id if baseline else None,
         "totals": totals,
         "columns": summary_columns,
     }

@@ -27,16 +27,23 @@ import uuid
 from pathlib import Path
 
 import orjson
-from django.db import transaction
 from django.utils import timezone
 
 from governance.roles import Action, require
 from mlops_portal.errors import ValidationFailed
-from monitoring import storage
-from monitoring.models import BatchSource, InferenceBatch
-from monitoring.schema import prepare_records
-from monitoring.services.batches import IngestResult, body_sha256, inference_batch_store
-from monitoring.services.references import input_columns_or_refuse
+from monitoring.ingest import storage
+from monitoring.ingest.models import BatchSource, InferenceBatch
+from monitoring.ingest.quality import BaselineLookup
+from monitoring.ingest.schema.columns import TIMESTAMP, input_columns_or_refuse
+from monitoring.ingest.schema.prepare import prepare_records
+from monitoring.ingest.services.batch_store import (
+    PRODUCTION,
+    IngestRequest,
+    IngestResult,
+    batch_store,
+    body_sha256,
+)
+from monitoring.ingest.services.batches import production_fields
 from registry.models import ModelVersion
 
 logger = logging.getLogger("monitoring")
@@ -74,7 +81,7 @@ def _append_line(directory: Path, line: bytes) -> None:
             os.close(fd)  # also releases the lock
 
 
-def prediction_log(*, actor, model_version: ModelVersion, record) -> dict:
+def prediction_buffer_append(*, actor, model_version: ModelVersion, record) -> dict:
     """Accept one prediction for later compaction (validated now, stored within a minute)."""
     require(actor, Action.DATA_INGEST, model_version)
     columns = input_columns_or_refuse(model_version)
@@ -86,7 +93,7 @@ def prediction_log(*, actor, model_version: ModelVersion, record) -> dict:
     kept = {
         key: record[key] for key in ("features", "prediction", "prediction_id") if key in record
     }
-    stamp = prepared.table.column("__timestamp")[0].as_py()
+    stamp = prepared.table.column(TIMESTAMP)[0].as_py()
     kept["timestamp"] = stamp.isoformat()
     _append_line(spool_dir(model_version.pk), orjson.dumps(kept) + b"\n")
     return {"accepted": 1, "timestamp": stamp}
@@ -126,8 +133,11 @@ def _read_sealed(path: Path) -> tuple[bytes, list]:
     return data, records
 
 
-def prediction_buffer_compact(*, model_version_id: int) -> list[IngestResult]:
-    """Seal and compact one version's buffer (safe to run twice, or after a crash)."""
+def prediction_buffer_compact(
+    *, model_version_id: int, baseline_of: BaselineLookup
+) -> list[IngestResult]:
+    """Seal and compact one version's buffer (safe to run twice, or after a crash); each batch's
+    quality is measured against ``baseline_of(version)``."""
     version = ModelVersion.objects.select_related("model").filter(pk=model_version_id).first()
     if version is None:
         return []
@@ -141,7 +151,7 @@ def prediction_buffer_compact(*, model_version_id: int) -> list[IngestResult]:
         _seal(directory)
         results = []
         for sealed in sorted(directory.glob(f"{SEALED_PREFIX}*.jsonl")):
-            result = _compact_file(version, sealed)
+            result = _compact_file(version, sealed, baseline_of)
             if result is not None:
                 results.append(result)
             sealed.unlink(missing_ok=True)
@@ -151,7 +161,9 @@ def prediction_buffer_compact(*, model_version_id: int) -> list[IngestResult]:
         os.close(lock_fd)
 
 
-def _compact_file(version: ModelVersion, sealed: Path) -> IngestResult | None:
+def _compact_file(
+    version: ModelVersion, sealed: Path, baseline_of: BaselineLookup
+) -> IngestResult | None:
     key = f"{KEY_PREFIX}{sealed.name}"[:200]
     if InferenceBatch.objects.filter(model_version=version, idempotency_key=key).exists():
         return None  # committed before a crash: only the file was left to delete
@@ -163,18 +175,21 @@ def _compact_file(version: ModelVersion, sealed: Path) -> IngestResult | None:
     if prepared.table.num_rows == 0:
         logger.warning("%s: no valid rows (%s)", sealed, prepared.problems.summary())
         return None
-    with transaction.atomic():
-        return inference_batch_store(
-            actor=None,
-            model_version=version,
-            columns=columns,
-            source=BatchSource.BUFFER,
-            prepared=prepared,
-            skip_bad_rows=True,
-            idempotency_key=key,
-            request_sha256=body_sha256({"buffer": data.decode("utf-8", "replace")}),
-            what="records",
-        )
+    request = IngestRequest(
+        actor=None,
+        model_version=version,
+        skip_bad_rows=True,
+        idempotency_key=key,
+        request_sha256=body_sha256({"buffer": data.decode("utf-8", "replace")}),
+    )
+    return batch_store(
+        PRODUCTION,
+        request,
+        source=BatchSource.BUFFER,
+        prepared=prepared,
+        input_field="records",
+        fields=production_fields(prepared, columns, baseline_of(version)),
+    )
 
 
 def buffered_version_ids() -> list[int]:
@@ -193,11 +208,12 @@ def buffered_version_ids() -> list[int]:
     return sorted(ids)
 
 
-def prediction_buffers_compact() -> int:
+def prediction_buffers_compact(*, baseline_of: BaselineLookup) -> int:
     """Compact every version's buffer (the periodic task). Returns the batches stored."""
     stored = 0
     for version_id in buffered_version_ids():
-        stored += len(prediction_buffer_compact(model_version_id=version_id))
+        results = prediction_buffer_compact(model_version_id=version_id, baseline_of=baseline_of)
+        stored += len(results)
     return stored
 
 
@@ -210,11 +226,3 @@ def buffered_bytes() -> int:
         with contextlib.suppress(FileNotFoundError):
             total += path.stat().st_size
     return total
-
-
-__all__ = [
-    "buffered_bytes",
-    "prediction_buffer_compact",
-    "prediction_buffers_compact",
-    "prediction_log",
-]

@@ -1,0 +1,1 @@
+"""Ingest writes: every one validates, writes its file durably, then commits and audits."""

@@ -1,0 +1,66 @@
+"""Labels that arrive after a run refresh its performance (the task label ingest queues)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyarrow.parquet as pq
+import pytest
+
+from monitoring.ingest import storage
+from monitoring.ingest.services import labels as label_ingest
+from monitoring.models import DriftRun, JobStatus
+from monitoring.services.performance import performance_refresh
+from monitoring.services.run_execution import drift_run_execute
+from tests.monitoring.factories import (
+    DriftRunFactory,
+    InferenceBatchFactory,
+    MonitorFactory,
+    ReferenceDatasetFactory,
+    aligned_hour,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_labels_arriving_later_update_existing_runs(
+    owner, version, django_capture_on_commit_callbacks
+):
+    monitor = MonitorFactory(reference=ReferenceDatasetFactory(model_version=version))
+    start = aligned_hour(1)
+    batch = InferenceBatchFactory(
+        model_version=version,
+        first_timestamp=start,
+        last_timestamp=start + timedelta(minutes=30),
+        row_count=20,
+    )
+    run = drift_run_execute(
+        run_id=DriftRunFactory(
+            monitor=monitor, window_start=start, window_end=start + timedelta(hours=1),
+            status=JobStatus.PENDING,
+        ).pk
+    )  # fmt: skip
+    assert run.performance == {} and run.labelled_rows == 0
+    ids = pq.read_table(storage.resolve(batch.data_path)).column("__prediction_id").to_pylist()
+    with django_capture_on_commit_callbacks(execute=True):
+        label_ingest.label_batch_ingest_records(
+            actor=owner,
+            model_version=version,
+            labels=[{"prediction_id": pid, "label": 1} for pid in ids[:10]],
+        )
+    run = DriftRun.objects.get(pk=run.pk)
+    assert run.labelled_rows == 10 and run.performance["n"] == 10
+    # A corrected label for the same prediction replaces the first one.
+    with django_capture_on_commit_callbacks(execute=True):
+        label_ingest.label_batch_ingest_records(
+            actor=owner,
+            model_version=version,
+            labels=[{"prediction_id": pid, "label": 0} for pid in ids[:10]],
+        )
+    run = DriftRun.objects.get(pk=run.pk)
+    assert run.labelled_rows == 10 and run.performance["recall"] == 0.0
+
+
+def test_a_refresh_without_labels_or_runs_changes_nothing(version):
+    assert performance_refresh(model_version_id=version.pk) == 0
+    assert performance_refresh(model_version_id=version.pk + 1000) == 0
