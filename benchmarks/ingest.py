@@ -5,7 +5,7 @@ What it measures
      (``PORTAL_VAR_DIR``), migrated, an admin with an API token, a model version whose signature
      has 6 features (2 integer, 2 float, 2 category) and 1 float prediction; a 1,000,000-row
      Parquet file of such rows (with prediction ids and timestamps).
-  2. In-process service time: ``inference_batch_ingest_file`` on that file (read, validate every
+  2. In-process service time: ``batch_ingest_file`` on that file (read, validate every
      value against the signature, data-quality summary against a profiled reference, write the
      Parquet batch durably, commit row + audit event), median of 3.
   3. gunicorn (``mlops_portal.wsgi``) on 127.0.0.1 and a free port, DEBUG off, then:
@@ -159,7 +159,8 @@ def internal_setup(args) -> None:
     timings = []
     for _ in range(3):
         began = time.perf_counter()
-        result = batches.inference_batch_ingest_file(
+        result = batches.batch_ingest_file(
+            kind=batches.PRODUCTION,
             actor=admin,
             model_version=version,
             path=data,

@@ -8,13 +8,13 @@ labels are ``monitoring.ingest.models``, imported here so that they belong to th
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from monitoring.fields import person_field
 from monitoring.ingest import models as ingest_models  # noqa: F401 (registers them here)
 from registry.models import ModelVersion, RegisteredModel
 
@@ -80,13 +80,7 @@ class ReferenceDataset(Job):
     row_count = models.PositiveBigIntegerField(null=True, blank=True)
     column_types = models.JSONField(default=dict, blank=True)
     summary = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = person_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,13 +146,7 @@ class Monitor(models.Model):
     periodic_task = models.OneToOneField(
         PeriodicTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = person_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -218,13 +206,7 @@ class Backfill(models.Model):
     )
     runs_finished = models.PositiveSmallIntegerField(default=0)
     runs_failed = models.PositiveSmallIntegerField(default=0)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    requested_by = person_field()
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -252,13 +234,7 @@ class DriftRun(Job):
     trigger = models.CharField(
         max_length=10, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    requested_by = person_field()
     computed_through = models.DateTimeField(
         null=True, blank=True, help_text="Data read up to here; before window_end: partial."
     )

@@ -7,7 +7,6 @@ reference upload here streams its file the same way.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,6 +20,7 @@ from mlops_portal.errors import PortalError
 from monitoring import charts, selectors
 from monitoring.forms import BackfillForm, MonitorForm, ReferenceUploadForm
 from monitoring.ingest import selectors as ingest_selectors
+from monitoring.ingest import storage
 from monitoring.ingest.forms import UploadForm
 from monitoring.ingest.views import report, streamed_upload, uploaded_form
 from monitoring.models import FINISHED, JobStatus, Monitor
@@ -155,6 +155,13 @@ def drift_run_page(request, pk: int, run_pk: int):
     )
 
 
+def _show_on_form(form, error: PortalError) -> None:
+    """A service's refusal, on the form field it names (a permission error stays an error)."""
+    if error.status == 403:
+        raise error
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
 def monitor_create(request, name: str, number: int):
     version = version_get(user=request.user, model_name=name, number=number)
     require(request.user, Action.MONITOR_CONFIGURE, version)
@@ -165,9 +172,7 @@ def monitor_create(request, name: str, number: int):
                 actor=request.user, model_version=version, **form.cleaned_data
             )
         except PortalError as error:
-            if error.status == 403:
-                raise
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            _show_on_form(form, error)
         else:
             messages.success(request, f"Monitor {monitor.name} created.")
             return redirect("monitor-detail", pk=monitor.pk)
@@ -190,9 +195,7 @@ def monitor_edit(request, pk: int):
         try:
             monitors.monitor_update(actor=request.user, monitor=monitor, **form.cleaned_data)
         except PortalError as error:
-            if error.status == 403:
-                raise
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            _show_on_form(form, error)
         else:
             messages.success(request, f"Monitor {monitor.name} saved.")
             return redirect("monitor-detail", pk=monitor.pk)
@@ -308,17 +311,16 @@ def reference_upload(request, name: str, number: int):
         return redirect("version-monitoring", name=name, number=number)
     upload = form.cleaned_data["file"]
     try:
-        reference = references.reference_dataset_create(
-            actor=request.user,
-            model_version=version,
-            upload_path=Path(upload.temporary_file_path()),
-            filename=upload.name or "",
-            name=form.cleaned_data["name"],
-        )
+        with storage.uploaded_path(upload) as path:
+            reference = references.reference_dataset_create(
+                actor=request.user,
+                model_version=version,
+                upload_path=path,
+                filename=upload.name or "",
+                name=form.cleaned_data["name"],
+            )
     except PortalError as error:
         report(request, error)
         return redirect("version-monitoring", name=name, number=number)
-    finally:
-        upload.close()
     messages.success(request, f"Reference {reference.name} uploaded; profiling it now.")
     return redirect("reference-page", pk=reference.pk)

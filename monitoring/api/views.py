@@ -7,8 +7,6 @@ way.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -24,6 +22,7 @@ from mlops_portal.api.base import (
 from monitoring import selectors
 from monitoring.api import serializers as s
 from monitoring.filters import BackfillFilter, DriftRunFilter, MonitorFilter
+from monitoring.ingest import storage
 from monitoring.ingest.api.views import SIGNATURE_CHECKED, UploadApiMixin, VersionScopedMixin
 from monitoring.models import Backfill, DriftRun, Monitor, ReferenceDataset
 from monitoring.services import monitors, references, scheduling
@@ -54,16 +53,14 @@ class VersionReferenceListUploadApi(
         version = self.version()
         data = validated(s.ReferenceUploadInputSerializer, request.data)
         upload = data["file"]
-        try:
+        with storage.uploaded_path(upload) as path:
             reference = references.reference_dataset_create(
                 actor=request.user,
                 model_version=version,
-                upload_path=Path(upload.temporary_file_path()),
+                upload_path=path,
                 filename=upload.name or "",
                 name=data["name"],
             )
-        finally:
-            upload.close()
         reference = selectors.reference_get(user=request.user, pk=reference.pk)
         return Response(s.ReferenceOutputSerializer(reference).data, status=status.HTTP_201_CREATED)
 
@@ -84,6 +81,19 @@ class ReferenceDetailApi(PortalApiMixin, generics.GenericAPIView):
 # --- monitors, runs, backfills ---------------------------------------------------------------
 
 
+class ListRetrieveApi(
+    PortalApiMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Rows by id, and lists that the selector filters by ``filterset_class`` (documented
+    here, applied there) and the ordering shapes."""
+
+    lookup_value_regex = r"[0-9]+"
+    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
+
+
 @extend_schema_view(
     list=extend_schema(responses=s.MonitorOutputSerializer(many=True)),
     retrieve=extend_schema(responses=s.MonitorOutputSerializer),
@@ -99,19 +109,12 @@ class ReferenceDetailApi(PortalApiMixin, generics.GenericAPIView):
         request=s.BackfillInputSerializer, responses={202: s.BackfillOutputSerializer}
     ),
 )
-class MonitorApi(
-    PortalApiMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class MonitorApi(ListRetrieveApi):
     """Drift monitors; their celery-beat schedule follows every change."""
 
     queryset = Monitor.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = s.MonitorOutputSerializer
-    lookup_value_regex = r"[0-9]+"
     filterset_class = MonitorFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["name", "created_at", "updated_at"]
     required_actions = {
         "list": Action.MONITOR_VIEW,
@@ -168,19 +171,12 @@ class MonitorApi(
     retrieve=extend_schema(responses=s.DriftRunOutputSerializer),
     features=extend_schema(responses=s.FeatureDriftOutputSerializer(many=True)),
 )
-class DriftRunApi(
-    PortalApiMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class DriftRunApi(ListRetrieveApi):
     """Drift runs (one per monitor and window) with status, progress and the dataset verdict."""
 
     queryset = DriftRun.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = s.DriftRunOutputSerializer
-    lookup_value_regex = r"[0-9]+"
     filterset_class = DriftRunFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["window_end", "window_start", "finished_at"]
     required_actions = {
         "list": Action.MONITOR_VIEW,
@@ -201,19 +197,12 @@ class DriftRunApi(
     list=extend_schema(responses=s.BackfillOutputSerializer(many=True)),
     retrieve=extend_schema(responses=s.BackfillOutputSerializer),
 )
-class BackfillApi(
-    PortalApiMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class BackfillApi(ListRetrieveApi):
     """Backfill requests and their progress."""
 
     queryset = Backfill.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = s.BackfillOutputSerializer
-    lookup_value_regex = r"[0-9]+"
     filterset_class = BackfillFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["created_at", "finished_at"]
     required_actions = {"list": Action.MONITOR_VIEW, "retrieve": Action.MONITOR_VIEW}
 

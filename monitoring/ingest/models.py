@@ -7,11 +7,17 @@ the monitoring app (``monitoring.models`` imports them), so their tables keep it
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from monitoring.fields import person_field
 from registry.models import ModelVersion, RegisteredModel
+
+
+def _one_batch_per_idempotency_key(name: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(
+        fields=["model_version", "idempotency_key"], condition=~Q(idempotency_key=""), name=name
+    )
 
 
 class BatchSource(models.TextChoices):
@@ -33,13 +39,7 @@ class IngestedBatch(models.Model):
     row_count = models.PositiveBigIntegerField()
     skipped_rows = models.PositiveBigIntegerField(default=0)
     skip_reasons = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = person_field()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -63,13 +63,7 @@ class InferenceBatch(IngestedBatch):
     last_timestamp = models.DateTimeField()
 
     class Meta(IngestedBatch.Meta):
-        constraints = [
-            models.UniqueConstraint(
-                fields=["model_version", "idempotency_key"],
-                condition=~Q(idempotency_key=""),
-                name="one_batch_per_idempotency_key",
-            ),
-        ]
+        constraints = [_one_batch_per_idempotency_key("one_batch_per_idempotency_key")]
         indexes = [models.Index(fields=["model_version", "first_timestamp", "last_timestamp"])]
 
     def __str__(self) -> str:
@@ -85,13 +79,7 @@ class LabelBatch(IngestedBatch):
     source = models.CharField(max_length=10, choices=BatchSource.choices[:3])
 
     class Meta(IngestedBatch.Meta):
-        constraints = [
-            models.UniqueConstraint(
-                fields=["model_version", "idempotency_key"],
-                condition=~Q(idempotency_key=""),
-                name="one_label_batch_per_idempotency_key",
-            ),
-        ]
+        constraints = [_one_batch_per_idempotency_key("one_label_batch_per_idempotency_key")]
 
     def __str__(self) -> str:
         return f"labels {self.pk} of {self.model_version} ({self.row_count} rows)"

@@ -17,6 +17,8 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -209,6 +211,16 @@ class DataRootUploadHandler(FileUploadHandler):
         self.file.seek(0)
         self.file.size = file_size
         return self.file
+
+
+@contextmanager
+def uploaded_path(upload: DataRootUploadedFile) -> Iterator[Path]:
+    """Where an upload streamed to the data root lies; its temporary file is gone afterwards
+    (unless a service moved it into its final place)."""
+    try:
+        yield Path(upload.temporary_file_path())
+    finally:
+        upload.close()
 
 
 def use_data_root_uploads(request) -> None:

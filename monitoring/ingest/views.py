@@ -8,8 +8,6 @@ files to the data root with the size limit.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -20,7 +18,7 @@ from mlops_portal.errors import PortalError
 from monitoring.ingest import storage
 from monitoring.ingest.forms import UploadForm
 from monitoring.ingest.quality import BaselineLookup
-from monitoring.ingest.services import batches, labels
+from monitoring.ingest.services import batches
 from registry.selectors import version_get
 
 
@@ -57,32 +55,31 @@ def uploaded_form(request, form_class, action: Action, version):
     return form
 
 
-def _ingest_upload(request, name: str, number: int, ingest_file, noun: str, *, baseline_of=None):
-    """Store an uploaded CSV or Parquet file through ``ingest_file`` (an ingest service; given
-    ``baseline_of``, it also takes the version's quality baseline) and say what was stored, or
-    what was wrong, on the version's monitoring page."""
+def _ingest_upload(request, name: str, number: int, kind, noun: str, *, baseline_of=None):
+    """Store an uploaded CSV or Parquet file as a batch of ``kind`` (measured against
+    ``baseline_of(version)`` when given) and say what was stored, or what was wrong, on the
+    version's monitoring page."""
     version = version_get(user=request.user, model_name=name, number=number)
     form = uploaded_form(request, UploadForm, Action.DATA_INGEST, version)
     if form is not None:
         upload = form.cleaned_data["file"]
-        extra = {} if baseline_of is None else {"baseline": baseline_of(version)}
         try:
-            result = ingest_file(
-                actor=request.user,
-                model_version=version,
-                path=Path(upload.temporary_file_path()),
-                filename=upload.name or "",
-                skip_bad_rows=form.cleaned_data["skip_bad_rows"],
-                **extra,
-            )
+            with storage.uploaded_path(upload) as path:
+                result = batches.batch_ingest_file(
+                    kind=kind,
+                    actor=request.user,
+                    model_version=version,
+                    path=path,
+                    filename=upload.name or "",
+                    skip_bad_rows=form.cleaned_data["skip_bad_rows"],
+                    baseline=baseline_of(version) if baseline_of else None,
+                )
         except PortalError as error:
             report(request, error)
         else:
             batch = result.batch
             skipped = f", {batch.skipped_rows} bad rows skipped" if batch.skipped_rows else ""
             messages.success(request, f"Stored {batch.row_count} {noun}{skipped}.")
-        finally:
-            upload.close()
     return redirect("version-monitoring", name=name, number=number)
 
 
@@ -91,11 +88,11 @@ def batch_upload(request, name: str, number: int, *, baseline_of: BaselineLookup
     """Upload a CSV or Parquet file of production rows for the version; the URL conf passes
     ``baseline_of``, which finds what its quality is measured against."""
     return _ingest_upload(
-        request, name, number, batches.inference_batch_ingest_file, "rows", baseline_of=baseline_of
+        request, name, number, batches.PRODUCTION, "rows", baseline_of=baseline_of
     )
 
 
 @streamed_upload
 def label_upload(request, name: str, number: int):
     """Upload ground-truth labels (prediction_id, label) for the version."""
-    return _ingest_upload(request, name, number, labels.label_batch_ingest_file, "labels")
+    return _ingest_upload(request, name, number, batches.LABELS, "labels")

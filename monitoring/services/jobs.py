@@ -93,6 +93,21 @@ def job_release(job: Job) -> None:
     _held(job).update(status=JobStatus.PENDING, stage="waiting to retry")
 
 
+def job_succeed(job: Job, **results) -> bool:
+    """Finish a job, saving ``results`` (columns of its row), only while this claim still
+    holds it; False when another worker took it over meanwhile."""
+    return bool(
+        _held(job).update(
+            status=JobStatus.SUCCEEDED,
+            progress=100,
+            stage="",
+            error="",
+            finished_at=timezone.now(),
+            **results,
+        )
+    )
+
+
 def job_fail(job: Job, message: str) -> bool:
     return bool(
         _held(job).update(

@@ -24,7 +24,14 @@ from monitoring.ingest.schema.files import (
 )
 from monitoring.ingest.schema.prepare import prepare_table
 from monitoring.models import FileFormat, JobStatus, ReferenceDataset
-from monitoring.services.jobs import claim, job_dispatch, job_fail, job_progress, job_release
+from monitoring.services.jobs import (
+    claim,
+    job_dispatch,
+    job_fail,
+    job_progress,
+    job_release,
+    job_succeed,
+)
 from monitoring.validation import full_clean
 from registry.models import ModelVersion
 
@@ -185,13 +192,8 @@ def _build(reference: ReferenceDataset) -> ReferenceDataset:
     summary = _column_summary(profile) | {"excluded": excluded}
     try:
         with transaction.atomic(durable=True):
-            updated = ReferenceDataset.objects.filter(
-                pk=reference.pk, status=JobStatus.RUNNING, started_at=reference.started_at
-            ).update(
-                status=JobStatus.SUCCEEDED,
-                progress=100,
-                stage="",
-                finished_at=timezone.now(),
+            updated = job_succeed(
+                reference,
                 sha256=sha256,
                 profile_path=profile_path,
                 row_count=prepared.table.num_rows,

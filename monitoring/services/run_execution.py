@@ -19,9 +19,9 @@ from governance import audit
 from monitoring.ingest import storage
 from monitoring.ingest.readers import version_labels, window_table
 from monitoring.ingest.schema.columns import PREDICTION_ID, prediction_column
-from monitoring.models import DriftRun, FeatureDrift, JobStatus, Monitor
+from monitoring.models import DriftRun, FeatureDrift, Monitor
 from monitoring.performance import window_performance
-from monitoring.services.jobs import claim, job_fail, job_progress, job_release
+from monitoring.services.jobs import claim, job_fail, job_progress, job_release, job_succeed
 from monitoring.services.monitors import drift_config
 from monitoring.services.scheduling import backfills_refresh_for
 
@@ -179,17 +179,7 @@ def _feature_rows(run: DriftRun, result) -> list[FeatureDrift]:
 def _store(run: DriftRun, rows: list[FeatureDrift], **results) -> None:
     """Save the run's ``results`` and its feature rows, if this claim still holds the run."""
     with transaction.atomic(durable=True):
-        updated = DriftRun.objects.filter(
-            pk=run.pk, status=JobStatus.RUNNING, started_at=run.started_at
-        ).update(
-            status=JobStatus.SUCCEEDED,
-            progress=100,
-            stage="",
-            error="",
-            finished_at=timezone.now(),
-            **results,
-        )
-        if not updated:
+        if not job_succeed(run, **results):
             return  # the claim was lost (taken over as stale): the other worker's result stands
         FeatureDrift.objects.filter(run=run).delete()
         FeatureDrift.objects.bulk_create(rows)

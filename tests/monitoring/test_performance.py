@@ -12,7 +12,7 @@ import pytest
 
 from mlops_portal.errors import ValidationFailed
 from monitoring.ingest import storage
-from monitoring.ingest.services import labels as label_ingest
+from monitoring.ingest.services.batches import LABELS, batch_ingest_records
 from monitoring.models import JobStatus
 from monitoring.performance import classification_metrics, regression_metrics, roc_auc
 from monitoring.services.run_execution import drift_run_execute
@@ -103,7 +103,7 @@ def test_a_run_reports_performance_for_labelled_predictions(owner, version):
         for pid, y in zip(ids[:150], truth[:150], strict=True)
     ]
     labels.append({"prediction_id": "unknown-id", "label": 1})  # matches nothing
-    label_ingest.label_batch_ingest_records(actor=owner, model_version=version, labels=labels)
+    batch_ingest_records(kind=LABELS, actor=owner, model_version=version, rows=labels)
 
     run = DriftRunFactory(
         monitor=monitor,
@@ -139,14 +139,18 @@ def test_regression_models_get_regression_metrics(make_user, team):
     ids = stored.column("__prediction_id").to_pylist()
     predictions = np.asarray(stored.column("score").to_pylist())
     truth = predictions + np.linspace(-0.1, 0.1, 10)
-    label_ingest.label_batch_ingest_records(
+    batch_ingest_records(
+        kind=LABELS,
         actor=owner,
         model_version=version,
-        labels=[{"prediction_id": i, "label": float(t)} for i, t in zip(ids, truth, strict=True)],
+        rows=[{"prediction_id": i, "label": float(t)} for i, t in zip(ids, truth, strict=True)],
     )
     with pytest.raises(ValidationFailed, match="label: expected a number"):
-        label_ingest.label_batch_ingest_records(
-            actor=owner, model_version=version, labels=[{"prediction_id": "a", "label": "high"}]
+        batch_ingest_records(
+            kind=LABELS,
+            actor=owner,
+            model_version=version,
+            rows=[{"prediction_id": "a", "label": "high"}],
         )
     run = drift_run_execute(
         run_id=DriftRunFactory(

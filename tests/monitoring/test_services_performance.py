@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from monitoring.ingest import storage
-from monitoring.ingest.services import labels as label_ingest
+from monitoring.ingest.services.batches import LABELS, batch_ingest_records
 from monitoring.models import DriftRun, JobStatus
 from monitoring.services.performance import performance_refresh
 from monitoring.services.run_execution import drift_run_execute
@@ -43,19 +43,21 @@ def test_labels_arriving_later_update_existing_runs(
     assert run.performance == {} and run.labelled_rows == 0
     ids = pq.read_table(storage.resolve(batch.data_path)).column("__prediction_id").to_pylist()
     with django_capture_on_commit_callbacks(execute=True):
-        label_ingest.label_batch_ingest_records(
+        batch_ingest_records(
+            kind=LABELS,
             actor=owner,
             model_version=version,
-            labels=[{"prediction_id": pid, "label": 1} for pid in ids[:10]],
+            rows=[{"prediction_id": pid, "label": 1} for pid in ids[:10]],
         )
     run = DriftRun.objects.get(pk=run.pk)
     assert run.labelled_rows == 10 and run.performance["n"] == 10
     # A corrected label for the same prediction replaces the first one.
     with django_capture_on_commit_callbacks(execute=True):
-        label_ingest.label_batch_ingest_records(
+        batch_ingest_records(
+            kind=LABELS,
             actor=owner,
             model_version=version,
-            labels=[{"prediction_id": pid, "label": 0} for pid in ids[:10]],
+            rows=[{"prediction_id": pid, "label": 0} for pid in ids[:10]],
         )
     run = DriftRun.objects.get(pk=run.pk)
     assert run.labelled_rows == 10 and run.performance["recall"] == 0.0

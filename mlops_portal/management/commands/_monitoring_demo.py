@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from monitoring.ingest import storage
-from monitoring.ingest.services import batches, buffer, labels
+from monitoring.ingest.services import batches, buffer
 from monitoring.models import DriftRun, JobStatus, Monitor, ReferenceDataset
 from monitoring.selectors import quality_baseline
 from monitoring.services import monitors, references, run_execution, scheduling
@@ -113,7 +113,8 @@ def _production(alice, version: ModelVersion, rng, workdir: Path, today) -> list
         pq.write_table(
             _table(columns, prediction_id=pa.array(ids), timestamp=pa.array(stamps)), path
         )
-        batches.inference_batch_ingest_file(
+        batches.batch_ingest_file(
+            kind=batches.PRODUCTION,
             actor=alice,
             model_version=version,
             path=path,
@@ -133,8 +134,12 @@ def _production(alice, version: ModelVersion, rng, workdir: Path, today) -> list
 
 
 def _labels(alice, version: ModelVersion, labelled: list[dict]) -> None:
-    labels.label_batch_ingest_records(
-        actor=alice, model_version=version, labels=labelled, idempotency_key="demo-labels"
+    batches.batch_ingest_records(
+        kind=batches.LABELS,
+        actor=alice,
+        model_version=version,
+        rows=labelled,
+        idempotency_key="demo-labels",
     )
 
 

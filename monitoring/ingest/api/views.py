@@ -9,8 +9,6 @@ batches are summarised against a quality baseline that the URL conf passes in
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -21,9 +19,9 @@ from mlops_portal.api.base import PortalApiMixin, validated
 from monitoring.ingest import selectors, storage
 from monitoring.ingest.api import serializers as s
 from monitoring.ingest.api.parsers import JSONBody, OrjsonBodyParser, UploadParser
-from monitoring.ingest.models import InferenceBatch, LabelBatch
+from monitoring.ingest.models import InferenceBatch
 from monitoring.ingest.quality import BaselineLookup
-from monitoring.ingest.services import batches, buffer, labels
+from monitoring.ingest.services import batches, buffer
 from monitoring.ingest.services.batch_store import IngestResult
 from registry.selectors import version_get_by_id
 
@@ -95,7 +93,14 @@ class QualityBaselineMixin:
 
 
 class VersionIngestApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
-    """Stores what is posted for the version under the URL through an ingest service."""
+    """Stores what is posted for the version under the URL as a batch of ``kind``."""
+
+    kind = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.kind is not None:  # for the schema; requests use the selectors
+            cls.queryset = cls.kind.batch_class.objects.none()
 
     def ingest_arguments(self, version) -> dict:
         """What else the service takes for this version (nothing, unless a mixin says)."""
@@ -103,53 +108,53 @@ class VersionIngestApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIVi
 
 
 class VersionFileIngestApi(UploadApiMixin, VersionIngestApi):
-    """POST a CSV or Parquet file (multipart field ``file``) to ``ingest_file``, a service with
-    the signature of ``labels.label_batch_ingest_file``."""
+    """POST a CSV or Parquet file (multipart field ``file``)."""
 
     required_actions = {"post": Action.DATA_INGEST}
-    ingest_file = None
 
     def post(self, request, version_pk: int):
         version = self.version()
         data = validated(s.FileUploadInputSerializer, request.data)
         upload = data["file"]
-        try:
-            result = self.ingest_file(
+        with storage.uploaded_path(upload) as path:
+            result = batches.batch_ingest_file(
+                kind=self.kind,
                 actor=request.user,
                 model_version=version,
-                path=Path(upload.temporary_file_path()),
+                path=path,
                 filename=upload.name or "",
                 skip_bad_rows=data["skip_bad_rows"],
                 idempotency_key=request.headers.get("Idempotency-Key", ""),
                 **self.ingest_arguments(version),
             )
-        finally:
-            upload.close()
         return _ingest_response(result, self.serializer_class)
 
 
-def _file_ingest_schema(output):
-    return extend_schema_view(
-        post=extend_schema(
-            request={"multipart/form-data": s.FileUploadInputSerializer},
-            parameters=[IDEMPOTENCY_KEY],
-            responses={201: output, 200: output},
-            extensions=SIGNATURE_CHECKED,
-        )
-    )
+def file_ingest_endpoint(output):
+    """Documents a file ingest view and names the serializer of its answer."""
+
+    def decorate(view_class):
+        view_class.serializer_class = output
+        return extend_schema_view(
+            post=extend_schema(
+                request={"multipart/form-data": s.FileUploadInputSerializer},
+                parameters=[IDEMPOTENCY_KEY],
+                responses={201: output, 200: output},
+                extensions=SIGNATURE_CHECKED,
+            )
+        )(view_class)
+
+    return decorate
 
 
 class VersionJsonIngestApi(VersionIngestApi):
-    """GET lists the version's batches (``list_selector``); POST sends one as JSON to
-    ``ingest_records``, a service taking the list under the name ``rows_field`` (as
-    ``input_serializer`` reads it), like ``labels.label_batch_ingest_records``."""
+    """GET lists the version's batches (``list_selector``); POST sends one as JSON, its rows
+    under the kind's ``rows_field`` (as ``input_serializer`` reads them)."""
 
     parser_classes = [OrjsonBodyParser]
     required_actions = {"get": Action.MONITOR_VIEW, "post": Action.DATA_INGEST}
     list_selector = None
     input_serializer = None
-    rows_field = ""
-    ingest_records = None
 
     def get(self, request, version_pk: int):
         return self.version_page(self.list_selector, self.serializer_class)
@@ -158,52 +163,75 @@ class VersionJsonIngestApi(VersionIngestApi):
         version = self.version()
         value, sha256 = _json_body(request)
         data = validated(self.input_serializer, value)
-        result = self.ingest_records(
+        result = batches.batch_ingest_records(
+            kind=self.kind,
             actor=request.user,
             model_version=version,
+            rows=data[self.kind.rows_field],
             skip_bad_rows=data["skip_bad_rows"],
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             request_sha256=sha256,
-            **{self.rows_field: data[self.rows_field]},
             **self.ingest_arguments(version),
         )
         return _ingest_response(result, self.serializer_class)
 
 
-def _json_ingest_schema(request, output):
-    return extend_schema_view(
-        get=extend_schema(responses=output(many=True)),
-        post=extend_schema(
-            request=request,
-            parameters=[IDEMPOTENCY_KEY],
-            responses={201: output, 200: output},
-            extensions=SIGNATURE_CHECKED,
-        ),
-    )
+def json_ingest_endpoint(request, output):
+    """Documents a JSON ingest view and names the serializers of its input and its answer."""
+
+    def decorate(view_class):
+        view_class.input_serializer = request
+        view_class.serializer_class = output
+        return extend_schema_view(
+            get=extend_schema(responses=output(many=True)),
+            post=extend_schema(
+                request=request,
+                parameters=[IDEMPOTENCY_KEY],
+                responses={201: output, 200: output},
+                extensions=SIGNATURE_CHECKED,
+            ),
+        )(view_class)
+
+    return decorate
 
 
-# --- production batches ----------------------------------------------------------------------
+# --- JSON: production batches and labels -----------------------------------------------------
 
 
-@_json_ingest_schema(s.RecordsInputSerializer, s.BatchOutputSerializer)
+@json_ingest_endpoint(s.RecordsInputSerializer, s.BatchOutputSerializer)
 class VersionBatchListIngestApi(QualityBaselineMixin, VersionJsonIngestApi):
     """A model version's production batches; POST sends one as JSON records."""
 
-    queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
-    serializer_class = s.BatchOutputSerializer
+    kind = batches.PRODUCTION
     list_selector = staticmethod(selectors.batch_list)
-    input_serializer = s.RecordsInputSerializer
-    rows_field = "records"
-    ingest_records = staticmethod(batches.inference_batch_ingest_records)
 
 
-@_file_ingest_schema(s.BatchOutputSerializer)
+@json_ingest_endpoint(s.LabelsInputSerializer, s.LabelBatchOutputSerializer)
+class VersionLabelListIngestApi(VersionJsonIngestApi):
+    """Ground-truth label batches; POST ``{"labels": [{"prediction_id", "label"}]}``."""
+
+    kind = batches.LABELS
+    list_selector = staticmethod(selectors.label_batch_list)
+
+
+# --- files: production batches and labels ----------------------------------------------------
+
+
+@file_ingest_endpoint(s.BatchOutputSerializer)
 class VersionBatchUploadApi(QualityBaselineMixin, VersionFileIngestApi):
     """POST a CSV or Parquet file of production rows (multipart field ``file``)."""
 
-    queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
-    serializer_class = s.BatchOutputSerializer
-    ingest_file = staticmethod(batches.inference_batch_ingest_file)
+    kind = batches.PRODUCTION
+
+
+@file_ingest_endpoint(s.LabelBatchOutputSerializer)
+class VersionLabelUploadApi(VersionFileIngestApi):
+    """POST a CSV or Parquet file with the columns ``prediction_id`` and ``label``."""
+
+    kind = batches.LABELS
+
+
+# --- one batch, one prediction ---------------------------------------------------------------
 
 
 class BatchDetailApi(PortalApiMixin, generics.GenericAPIView):
@@ -242,27 +270,3 @@ class VersionPredictionApi(VersionScopedMixin, PortalApiMixin, generics.GenericA
         return Response(
             s.PredictionAcceptedSerializer(accepted).data, status=status.HTTP_202_ACCEPTED
         )
-
-
-# --- labels ----------------------------------------------------------------------------------
-
-
-@_json_ingest_schema(s.LabelsInputSerializer, s.LabelBatchOutputSerializer)
-class VersionLabelListIngestApi(VersionJsonIngestApi):
-    """Ground-truth label batches; POST ``{"labels": [{"prediction_id", "label"}]}``."""
-
-    queryset = LabelBatch.objects.none()  # for the schema; requests use the selectors
-    serializer_class = s.LabelBatchOutputSerializer
-    list_selector = staticmethod(selectors.label_batch_list)
-    input_serializer = s.LabelsInputSerializer
-    rows_field = "labels"
-    ingest_records = staticmethod(labels.label_batch_ingest_records)
-
-
-@_file_ingest_schema(s.LabelBatchOutputSerializer)
-class VersionLabelUploadApi(VersionFileIngestApi):
-    """POST a CSV or Parquet file with the columns ``prediction_id`` and ``label``."""
-
-    queryset = LabelBatch.objects.none()  # for the schema; requests use the selectors
-    serializer_class = s.LabelBatchOutputSerializer
-    ingest_file = staticmethod(labels.label_batch_ingest_file)

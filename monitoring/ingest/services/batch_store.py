@@ -1,4 +1,4 @@
-"""Storing one batch, the same way for production rows and for labels.
+"""Storing one batch, the same way for every kind of batch (production rows, labels).
 
 Order of work for every batch: check the caller and the idempotency key; turn the input into
 typed columns (bad rows reject the whole input unless the caller asked to skip them); write the
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from governance import audit
 from governance.roles import Action, require
 from mlops_portal.errors import Conflict, ValidationFailed
 from monitoring.ingest import storage
-from monitoring.ingest.models import BatchSource, InferenceBatch, IngestedBatch, LabelBatch
+from monitoring.ingest.models import IngestedBatch
+from monitoring.ingest.quality import QualityBaseline
 from monitoring.ingest.schema.prepare import PreparedBatch
 from monitoring.validation import full_clean
 from registry.models import ModelVersion
@@ -32,15 +32,32 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 @dataclass(frozen=True)
 class BatchKind:
-    """What differs between the kinds of batch: the row, its files' folder, its audit action."""
+    """What differs between the kinds of batch: their row, their folder under the data root,
+    the JSON body's field that holds their rows, their audit action, and (in a subclass, see
+    ``batches``) how rows become the stored table."""
 
     batch_class: type[IngestedBatch]
     folder: str
+    rows_field: str
     audit_action: str
 
+    def prepare_rows(self, rows: list, version: ModelVersion) -> PreparedBatch:
+        raise NotImplementedError
 
-PRODUCTION = BatchKind(InferenceBatch, "batches", "monitoring.batch.ingested")
-LABELS = BatchKind(LabelBatch, "labels", "monitoring.labels.ingested")
+    def prepare_file(
+        self, path: Path, filename: str, version: ModelVersion
+    ) -> tuple[str, PreparedBatch]:
+        """The file's format ("csv", "parquet") and its rows."""
+        raise NotImplementedError
+
+    def fields(
+        self, prepared: PreparedBatch, version: ModelVersion, baseline: QualityBaseline | None
+    ) -> dict:
+        """The kind's own columns of the batch row."""
+        return {}
+
+    def follow_up(self, version: ModelVersion) -> None:
+        """What a new batch starts, inside its transaction."""
 
 
 @dataclass
@@ -64,10 +81,6 @@ class IngestRequest:
     request_sha256: str
 
 
-def file_source(file_format: str) -> str:
-    return BatchSource.PARQUET if file_format == "parquet" else BatchSource.CSV
-
-
 def check_idempotency_key(key: str) -> str:
     key = key or ""
     if key and not IDEMPOTENCY_KEY.match(key):
@@ -83,28 +96,28 @@ def body_sha256(value) -> str:
 
 
 def json_request(
+    kind: BatchKind,
     *,
     actor,
     model_version: ModelVersion,
     rows,
-    rows_field: str,
-    row_noun: str,
     skip_bad_rows: bool,
     idempotency_key: str,
     request_sha256: str,
 ) -> IngestRequest:
-    """A JSON body's rows under ``rows_field``: the caller may ingest, the key is well formed,
-    the rows are a list. The fingerprint is the exact body's when the parser kept it."""
+    """A JSON body's rows: the caller may ingest, the key is well formed, the rows are a list.
+    The fingerprint is the exact body's when the parser kept it, else the rows'."""
     require(actor, Action.DATA_INGEST, model_version)
     key = check_idempotency_key(idempotency_key)
+    field = kind.rows_field
     if not isinstance(rows, list):
-        raise ValidationFailed(f"{rows_field}: must be a list of {row_noun}.", field=rows_field)
+        raise ValidationFailed(f"{field}: must be a list of objects.", field=field)
     return IngestRequest(
         actor=actor,
         model_version=model_version,
         skip_bad_rows=skip_bad_rows,
         idempotency_key=key,
-        request_sha256=request_sha256 or body_sha256({rows_field: rows, "skip": skip_bad_rows}),
+        request_sha256=request_sha256 or body_sha256({field: rows, "skip": skip_bad_rows}),
     )
 
 
@@ -168,15 +181,14 @@ def batch_store(
     source: str,
     prepared: PreparedBatch,
     input_field: str,
-    fields: dict | None = None,
-    follow_up: Callable[[], None] | None = None,
+    baseline: QualityBaseline | None,
 ) -> IngestResult:
     """Store ``prepared`` as one batch of ``kind`` (or return the batch a concurrent request
     with the same key committed first). ``input_field`` names the input in errors ("records",
-    "labels", "file"); ``fields`` are the kind's own columns; ``follow_up`` runs inside the
-    transaction, after the audit event."""
+    "labels", "file"); ``baseline`` is what the kind's own fields may be measured against."""
     _check_prepared(prepared, skip_bad_rows=request.skip_bad_rows, input_field=input_field)
     actor, version = request.actor, request.model_version
+    fields = kind.fields(prepared, version, baseline)
     relative = storage.new_relative_path(kind.folder, version.pk, ".parquet")
     skip_reasons = prepared.problems.summary()
     size, sha256 = storage.write_parquet(prepared.table, relative)
@@ -192,7 +204,7 @@ def batch_store(
         skipped_rows=prepared.skipped_rows,
         skip_reasons=skip_reasons,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        **(fields or {}),
+        **fields,
     )
     try:
         with transaction.atomic(durable=True):
@@ -214,8 +226,7 @@ def batch_store(
                     }
                 ),
             )
-            if follow_up is not None:
-                follow_up()
+            kind.follow_up(version)
     except IntegrityError:
         storage.remove(relative)
         replayed = replay(kind, request)  # the same key, committed first by a concurrent request
@@ -226,29 +237,3 @@ def batch_store(
         storage.remove(relative)
         raise
     return IngestResult(batch=batch, skip_reasons=skip_reasons)
-
-
-def batch_ingest(
-    kind: BatchKind,
-    request: IngestRequest,
-    *,
-    input_field: str,
-    prepare: Callable[[], tuple[str, PreparedBatch]],
-    fields: Callable[[PreparedBatch], dict] | None = None,
-    follow_up: Callable[[], None] | None = None,
-) -> IngestResult:
-    """A retry's stored batch, or ``prepare()`` (which returns the source and the prepared
-    rows) stored as a new one."""
-    replayed = replay(kind, request)
-    if replayed is not None:
-        return replayed
-    source, prepared = prepare()
-    return batch_store(
-        kind,
-        request,
-        source=source,
-        prepared=prepared,
-        input_field=input_field,
-        fields=fields(prepared) if fields else None,
-        follow_up=follow_up,
-    )

@@ -37,13 +37,12 @@ from monitoring.ingest.quality import BaselineLookup
 from monitoring.ingest.schema.columns import TIMESTAMP, input_columns_or_refuse
 from monitoring.ingest.schema.prepare import prepare_records
 from monitoring.ingest.services.batch_store import (
-    PRODUCTION,
     IngestRequest,
     IngestResult,
     batch_store,
     body_sha256,
 )
-from monitoring.ingest.services.batches import production_fields
+from monitoring.ingest.services.batches import PRODUCTION
 from registry.models import ModelVersion
 
 logger = logging.getLogger("monitoring")
@@ -188,7 +187,7 @@ def _compact_file(
         source=BatchSource.BUFFER,
         prepared=prepared,
         input_field="records",
-        fields=production_fields(prepared, columns, baseline_of(version)),
+        baseline=baseline_of(version),
     )
 
 

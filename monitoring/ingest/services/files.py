@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from monitoring.ingest import storage
-from monitoring.ingest.services.batch_store import LABELS, PRODUCTION
+from monitoring.ingest.services.batches import LABELS, PRODUCTION
 
 ORPHAN_AFTER_SECONDS = 3600
 

@@ -36,8 +36,8 @@ def assert_nothing_written():
 
 def ingest(owner, version, rows, **kwargs):
     kwargs.setdefault("baseline", quality_baseline(version))
-    return batches.inference_batch_ingest_records(
-        actor=owner, model_version=version, records=rows, **kwargs
+    return batches.batch_ingest_records(
+        kind=batches.PRODUCTION, actor=owner, model_version=version, rows=rows, **kwargs
     )
 
 
@@ -246,8 +246,13 @@ def test_a_bad_idempotency_key_is_refused(owner, version):
 
 def ingest_file(owner, version, path, **kwargs):
     kwargs.setdefault("baseline", quality_baseline(version))
-    return batches.inference_batch_ingest_file(
-        actor=owner, model_version=version, path=path, filename=path.name, **kwargs
+    return batches.batch_ingest_file(
+        kind=batches.PRODUCTION,
+        actor=owner,
+        model_version=version,
+        path=path,
+        filename=path.name,
+        **kwargs,
     )
 
 

@@ -13,14 +13,15 @@ from monitoring.ingest import storage
 from monitoring.ingest.models import LabelBatch
 from monitoring.ingest.schema.columns import PREDICTION_ID
 from monitoring.ingest.schema.labels import LABEL, class_text
-from monitoring.ingest.services import labels
+from monitoring.ingest.services import batches
+from monitoring.ingest.services.batches import LABELS
 
 pytestmark = pytest.mark.django_db
 
 
 def ingest(owner, version, rows, **kwargs):
-    return labels.label_batch_ingest_records(
-        actor=owner, model_version=version, labels=rows, **kwargs
+    return batches.batch_ingest_records(
+        kind=LABELS, actor=owner, model_version=version, rows=rows, **kwargs
     )
 
 
@@ -69,9 +70,9 @@ def test_a_label_file_has_exactly_two_columns(owner, version, tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("prediction_id,label,extra\np-1,1,x\n")
     with pytest.raises(ValidationFailed, match="unknown column 'extra'"):
-        labels.label_batch_ingest_file(actor=owner, model_version=version, path=path)
+        batches.batch_ingest_file(kind=LABELS, actor=owner, model_version=version, path=path)
     path.write_text("prediction_id,label\np-1,1\np-2,0\n")
-    result = labels.label_batch_ingest_file(actor=owner, model_version=version, path=path)
+    result = batches.batch_ingest_file(kind=LABELS, actor=owner, model_version=version, path=path)
     assert result.batch.row_count == 2 and result.batch.source == "csv"
 
 
@@ -88,7 +89,7 @@ def test_a_retry_returns_the_first_batch_and_a_reused_key_conflicts(owner, versi
 def test_new_labels_queue_the_performance_refresh_by_name(owner, version, monkeypatch):
     queued = []
     monkeypatch.setattr(
-        labels, "send_on_commit", lambda task, *args, **kwargs: queued.append((task, args))
+        batches, "send_on_commit", lambda task, *args, **kwargs: queued.append((task, args))
     )
     ingest(owner, version, [{"prediction_id": "p-1", "label": 1}])
     assert queued == [(TaskName.PERFORMANCE_REFRESH, (version.pk,))]
