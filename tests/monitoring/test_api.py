@@ -159,3 +159,41 @@ def test_list_endpoints_use_a_fixed_number_of_queries(
     with django_assert_max_num_queries(7):
         response = client.get(reverse("api:version-batch-list", kwargs={"version_pk": version.pk}))
     assert response.json()["count"] == rows
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def test_monitor_list_filters_are_the_filtersets(api_as, viewer, version):
+    reference = ReferenceDatasetFactory(model_version=version)
+    MonitorFactory(reference=reference, name="daily-churn", description="the churn check")
+    MonitorFactory(reference=reference, name="hourly", enabled=False)
+    client = api_as(viewer)
+
+    def names(**params):
+        response = client.get(reverse("api:monitor-list"), params)
+        assert response.status_code == 200, response.json()
+        return [item["name"] for item in response.json()["results"]]
+
+    assert names(search="churn check") == ["daily-churn"]
+    assert names(search=version.model.name) == ["daily-churn", "hourly"]
+    assert names(enabled="false") == ["hourly"]
+    assert names(model_version=version.pk, model=version.model.name) == ["daily-churn", "hourly"]
+    refused = client.get(reverse("api:monitor-list"), {"enabled": "maybe"})
+    assert refused.status_code == 400 and refused.json()["error"]["field"] == "enabled"
+
+
+def test_run_and_backfill_lists_filter_by_monitor(api_as, viewer, version):
+    first, second = (
+        MonitorFactory(reference=ReferenceDatasetFactory(model_version=version)) for _ in "ab"
+    )
+    run = DriftRunFactory(monitor=first)
+    DriftRunFactory(monitor=second)
+    backfill = BackfillFactory(monitor=first)
+    BackfillFactory(monitor=second)
+    client = api_as(viewer)
+    runs = client.get(reverse("api:drift-run-list"), {"monitor": first.pk}).json()["results"]
+    assert [item["id"] for item in runs] == [run.pk]
+    backfills = client.get(reverse("api:backfill-list"), {"monitor": first.pk}).json()
+    assert [item["id"] for item in backfills["results"]] == [backfill.pk]
+    assert client.get(reverse("api:drift-run-list"), {"monitor": "x"}).status_code == 400

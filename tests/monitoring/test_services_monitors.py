@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import transaction
 from django_celery_beat.models import PeriodicTask
 
 from governance.audit import AuditEvent
@@ -138,3 +139,8 @@ def test_only_owners_configure_monitors(other_scientist, viewer, owner, referenc
         monitors.monitor_update(actor=other_scientist, monitor=monitor, enabled=False)
     with pytest.raises(PermissionDenied):
         monitors.monitor_delete(actor=other_scientist, monitor=monitor)
+
+
+def test_a_monitor_service_is_its_own_outermost_transaction(owner, reference):
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        create(owner, reference)

@@ -234,3 +234,12 @@ def test_pages_use_a_fixed_number_of_queries(
     for url, limit in pages:
         with django_assert_max_num_queries(limit):
             assert client.get(url).status_code == 200
+
+
+def test_the_monitor_list_page_filters_as_the_api_does(web_as, viewer, version):
+    reference = ReferenceDatasetFactory(model_version=version)
+    MonitorFactory(reference=reference, name="daily-churn", description="the churn check")
+    MonitorFactory(reference=reference, name="hourly")
+    page = web_as(viewer).get(reverse("monitor-list"), {"search": "churn check", "model": ""})
+    assert page.status_code == 200
+    assert b"daily-churn" in page.content and b"hourly" not in page.content
