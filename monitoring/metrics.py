@@ -107,8 +107,8 @@ def _lag(out: Exposition) -> None:
         "Age of the oldest job waiting for a worker (0 when none waits).",
     )
     waiting = {}
-    for job, model in (("drift_run", DriftRun), ("reference_profile", ReferenceDataset)):
-        row = model.objects.filter(status=JobStatus.PENDING).aggregate(
+    for job, job_class in (("drift_run", DriftRun), ("reference_profile", ReferenceDataset)):
+        row = job_class.objects.filter(status=JobStatus.PENDING).aggregate(
             oldest=Min("queued_at"), n=Count("pk")
         )
         lag = (now - row["oldest"]).total_seconds() if row["oldest"] else 0.0
