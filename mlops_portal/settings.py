@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "mlops_portal",
     "governance",
     "registry",
+    "notifications",
     "monitoring",
 ]
 
@@ -252,6 +253,17 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "registry.models.Stage",
+        # Monitoring's job status keeps its name beside the notifications' delivery status.
+        "StatusEnum": [
+            ("pending", "Pending"),
+            ("running", "Running"),
+            ("succeeded", "Succeeded"),
+            ("failed", "Failed"),
+        ],
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
+        "ChannelKindEnum": "notifications.models.ChannelKind",
+        "UrlChannelKindEnum": ["webhook", "slack"],
+        "EmailChannelKindEnum": ["email"],
     },
 }
 
@@ -279,8 +291,23 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Email: EMAIL_URL (django-environ: smtp://user:password@host:25, smtp+tls://…:587,
+# smtp+ssl://…:465) or EMAIL_BACKEND; the console backend when neither is set.
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; an SMTP server never hangs a task
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mlops-portal@localhost")
+
+# Notifications: links in emails, Slack messages and webhooks start with PORTAL_BASE_URL.
+# Webhook and Slack URLs may not reach loopback, link-local, private or metadata addresses
+# unless PORTAL_OUTBOUND_ALLOWLIST names the host or a CIDR (comma-separated; admins can add
+# more entries on the allow-list page).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORTAL_OUTBOUND_ALLOWLIST = env.list("PORTAL_OUTBOUND_ALLOWLIST", default=[])
 
 # Audit: trust X-Forwarded-For only behind a known proxy.
 PORTAL_TRUST_X_FORWARDED_FOR = env.bool("PORTAL_TRUST_X_FORWARDED_FOR", default=False)

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("registry.api.urls")),
     path("", include("governance.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("", include("governance.urls")),
     path("", include("monitoring.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's setup as a script file: no inline script (CSP).

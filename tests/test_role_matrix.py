@@ -205,6 +205,64 @@ RULES: dict[str, Rule] = {
     "api:backfill-detail": api(kwargs={"pk": "{backfill}"}),
     # Prometheus text at /metrics: admins, or a scraper with PORTAL_METRICS_TOKEN
     "metrics": api(allowed={"admin"}),
+    # --- notifications: everyone their own inbox; subscribing needs a role; channels, their
+    # subscriptions, deliveries and the allow-list are admins' (objects from "notifications")
+    "notification-inbox": Rule(allowed=set(ALL_ROLES) | {NO_ROLE}),
+    "notification-read": Rule(
+        method="post", body={"all": "1"}, ok=302, allowed=set(ALL_ROLES) | {NO_ROLE}
+    ),
+    "subscription-settings": Rule(),
+    "subscription-delete": Rule(
+        method="post", kwargs={"pk": "{channel_subscription}"}, allowed={"admin"}, ok=302
+    ),
+    "channel-list": Rule(allowed={"admin"}),
+    "channel-detail": Rule(kwargs={"pk": "{channel}"}, allowed={"admin"}),
+    "channel-test": Rule(method="post", kwargs={"pk": "{channel}"}, allowed={"admin"}, ok=302),
+    "channel-delete": Rule(method="post", kwargs={"pk": "{channel}"}, allowed={"admin"}, ok=302),
+    "channel-subscription-set": Rule(
+        method="post",
+        kwargs={"pk": "{channel}"},
+        body={"min_severity": "critical"},
+        allowed={"admin"},
+        ok=302,
+    ),
+    "delivery-list": Rule(allowed={"admin"}),
+    "outbound-allowlist": Rule(allowed={"admin"}),
+    "outbound-allowlist-delete": Rule(
+        method="post", kwargs={"pk": "{allow_entry}"}, allowed={"admin"}, ok=302
+    ),
+    "api:notification-list": api(allowed=set(ALL_ROLES) | {NO_ROLE}),
+    "api:notification-read": api(
+        method="post", body={"all": True}, allowed=set(ALL_ROLES) | {NO_ROLE}
+    ),
+    "api:subscription-list": api(),
+    "api:subscription-list POST": api(method="post", body={"min_severity": "warning"}, ok=201),
+    "api:subscription-detail": api(
+        method="patch",
+        kwargs={"pk": "{channel_subscription}"},
+        body={"min_severity": "info"},
+        allowed={"admin"},
+    ),
+    "api:subscription-detail DELETE": api(
+        method="delete", kwargs={"pk": "{channel_subscription}"}, allowed={"admin"}, ok=204
+    ),
+    "api:channel-list": api(allowed={"admin"}),
+    "api:channel-list POST": api(
+        method="post",
+        body={"name": "fresh", "kind": "email", "address": "fresh@example.com"},
+        allowed={"admin"},
+        ok=201,
+    ),
+    "api:channel-detail": api(kwargs={"pk": "{channel}"}, allowed={"admin"}),
+    "api:channel-detail PATCH": api(
+        method="patch", kwargs={"pk": "{channel}"}, body={"enabled": False}, allowed={"admin"}
+    ),
+    "api:channel-detail DELETE": api(
+        method="delete", kwargs={"pk": "{channel}"}, allowed={"admin"}, ok=204
+    ),
+    "api:channel-test": api(method="post", kwargs={"pk": "{channel}"}, allowed={"admin"}, ok=202),
+    "api:delivery-list": api(allowed={"admin"}),
+    "api:delivery-detail": api(kwargs={"pk": "{delivery}"}, allowed={"admin"}),
 }
 
 
@@ -252,6 +310,7 @@ def world(db):
     )
     world = {"users": users, "model": model, "version": version, "dataset": dataset}
     world["monitoring"] = _monitoring_world(author, model)
+    world["notifications"] = _notifications_world(users["admin"], model)
     return world
 
 
@@ -278,6 +337,27 @@ def _monitoring_world(author, model) -> dict:
     }
 
 
+def _notifications_world(admin, model) -> dict:
+    """A channel with a subscription and a delivery, and an allow-list entry."""
+    from notifications import services as notify
+
+    channel, _secret = notify.channel_create(
+        actor=admin, name="matrix-mail", kind="email", address="ops@example.com"
+    )
+    subscription, _created = notify.subscription_set(
+        actor=admin, channel=channel, model=model, min_severity="warning"
+    )
+    notification = notify.notify(
+        event_type="alert.firing", severity="critical", subject="matrix", channels=[channel]
+    )
+    return {
+        "channel": channel.pk,
+        "channel_subscription": subscription.pk,
+        "delivery": notification.deliveries.get().pk,
+        "allow_entry": notify.allowlist_entry_add(actor=admin, value="10.0.0.0/8").pk,
+    }
+
+
 def _fill(value, world, token: str):
     if not isinstance(value, str):
         return value
@@ -288,6 +368,7 @@ def _fill(value, world, token: str):
         dataset=world["dataset"].pk,
         token=token,
         **world.get("monitoring", {}),
+        **world.get("notifications", {}),
     )
 
 
