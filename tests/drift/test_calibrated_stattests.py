@@ -128,7 +128,11 @@ def test_chi2_homogeneity_equals_scipys_chi2_contingency_on_the_pooled_table(cou
     if ref_rows.shape[0] >= 2:
         expected = stats.chi2_contingency(np.array([ref_rows, cur_rows]), correction=False)
         assert outcome.statistic == pytest.approx(expected.statistic, rel=TOLERANCE, abs=1e-12)
-        assert outcome.p_value == pytest.approx(expected.pvalue, rel=TOLERANCE, abs=1e-300)
+        if ref_rows.shape[0] == 2:  # a 2 x 2 table this small gets Fisher's exact test
+            expected_p = stats.fisher_exact(np.array([ref_rows, cur_rows])).pvalue
+        else:
+            expected_p = expected.pvalue
+        assert outcome.p_value == pytest.approx(expected_p, rel=TOLERANCE, abs=1e-300)
         tested = np.array([ref_rows, cur_rows], dtype=float)
         expected_cells = tested.sum(1, keepdims=True) * tested.sum(0) / tested.sum()
         assert expected_cells.min() >= 5
@@ -178,6 +182,25 @@ def chi2_homogeneity_test_counts(reference: np.ndarray, current: np.ndarray):
         )
 
     return chi2_homogeneity_test(counts(reference), counts(current))
+
+
+def test_two_values_get_fishers_exact_test_below_the_support_limit():
+    rng = np.random.default_rng(8)
+    reference = (rng.random(100_000) < 0.3).astype(float)
+    current = (rng.random(30) < 0.5).astype(float)
+    outcome = anderson_darling(numeric_sample(reference), numeric_sample(current))
+    table = [
+        [int((reference == 0).sum()), int((reference == 1).sum())],
+        [int((current == 0).sum()), int((current == 1).sum())],
+    ]
+    assert outcome.note == "two values: Fisher's exact test"
+    assert outcome.p_value == pytest.approx(stats.fisher_exact(table).pvalue, rel=TOLERANCE)
+    assert outcome.statistic == pytest.approx(scipy_ad(reference, current), rel=TOLERANCE)
+    big = anderson_darling(
+        numeric_sample((rng.random(20_000) < 0.5).astype(float)),
+        numeric_sample((rng.random(20_000) < 0.5).astype(float)),
+    )
+    assert big.note == "ties: null given the tie pattern"  # 10,000 outcomes: chi-square law
 
 
 def test_one_level_everywhere_but_a_few_new_rows_falls_back_to_fishers_exact_test():

@@ -123,6 +123,14 @@ def test_no_drift_windows_raise_alarms_at_alpha_not_evidentlys_rate(
             200,
         ),
         ("0/1 numbers", lambda rng, n: (rng.random(n) < 0.3).astype(float), 300, 100),
+        # a lattice: the chi-square approximation raised ~7-9% false alarms here
+        (
+            "0/1 numbers, 30 rows against many",
+            lambda rng, n: (rng.random(n) < 0.3).astype(float),
+            20_000,
+            30,
+        ),
+        ("two levels, 3% rare", levels(np.array([0.97, 0.03])), 5_000, 200),
         ("200 levels, Zipf shares", levels(1.0 / np.arange(1, 201)), 1_000, 200),
     ],
 )
