@@ -13,16 +13,15 @@ import pytest
 from mlops_portal.errors import ValidationFailed
 from monitoring.ingest import storage
 from monitoring.ingest.services.batches import LABELS, batch_ingest_records
-from monitoring.models import JobStatus
 from monitoring.performance import classification_metrics, regression_metrics, roc_auc
 from monitoring.services.run_execution import drift_run_execute
 from tests.factories import ModelVersionFactory, RegisteredModelFactory
 from tests.monitoring.factories import (
-    DriftRunFactory,
     InferenceBatchFactory,
     MonitorFactory,
     ReferenceDatasetFactory,
     aligned_hour,
+    pending_run,
 )
 
 
@@ -105,13 +104,7 @@ def test_a_run_reports_performance_for_labelled_predictions(owner, version):
     labels.append({"prediction_id": "unknown-id", "label": 1})  # matches nothing
     batch_ingest_records(kind=LABELS, actor=owner, model_version=version, rows=labels)
 
-    run = DriftRunFactory(
-        monitor=monitor,
-        window_start=start,
-        window_end=start + timedelta(hours=1),
-        status=JobStatus.PENDING,
-    )
-    run = drift_run_execute(run_id=run.pk)
+    run = drift_run_execute(run_id=pending_run(monitor).pk)
 
     y = truth[:150]
     predicted = scores[:150] >= 0.5
@@ -152,11 +145,6 @@ def test_regression_models_get_regression_metrics(make_user, team):
             model_version=version,
             rows=[{"prediction_id": "a", "label": "high"}],
         )
-    run = drift_run_execute(
-        run_id=DriftRunFactory(
-            monitor=monitor, window_start=start, window_end=start + timedelta(hours=1),
-            status=JobStatus.PENDING,
-        ).pk
-    )  # fmt: skip
+    run = drift_run_execute(run_id=pending_run(monitor).pk)
     assert run.performance["mae"] == pytest.approx(np.mean(np.abs(predictions - truth)))
     assert set(run.performance) == {"n", "mae", "rmse", "mape", "r2"}

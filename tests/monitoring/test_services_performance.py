@@ -9,57 +9,44 @@ import pytest
 
 from monitoring.ingest import storage
 from monitoring.ingest.services.batches import LABELS, batch_ingest_records
-from monitoring.models import DriftRun, JobStatus
+from monitoring.models import DriftRun
 from monitoring.services.performance import performance_refresh
 from monitoring.services.run_execution import drift_run_execute
 from tests.monitoring.factories import (
-    DriftRunFactory,
     InferenceBatchFactory,
-    MonitorFactory,
-    ReferenceDatasetFactory,
     aligned_hour,
+    pending_run,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 def test_labels_arriving_later_update_existing_runs(
-    owner, version, django_capture_on_commit_callbacks
+    owner, monitor, django_capture_on_commit_callbacks
 ):
-    monitor = MonitorFactory(reference=ReferenceDatasetFactory(model_version=version))
-    start = aligned_hour(1)
     batch = InferenceBatchFactory(
-        model_version=version,
-        first_timestamp=start,
-        last_timestamp=start + timedelta(minutes=30),
+        model_version=monitor.model_version,
+        first_timestamp=aligned_hour(1),
+        last_timestamp=aligned_hour(1) + timedelta(minutes=30),
         row_count=20,
     )
-    run = drift_run_execute(
-        run_id=DriftRunFactory(
-            monitor=monitor, window_start=start, window_end=start + timedelta(hours=1),
-            status=JobStatus.PENDING,
-        ).pk
-    )  # fmt: skip
+    run = drift_run_execute(run_id=pending_run(monitor).pk)
     assert run.performance == {} and run.labelled_rows == 0
     ids = pq.read_table(storage.resolve(batch.data_path)).column("__prediction_id").to_pylist()
-    with django_capture_on_commit_callbacks(execute=True):
-        batch_ingest_records(
-            kind=LABELS,
-            actor=owner,
-            model_version=version,
-            rows=[{"prediction_id": pid, "label": 1} for pid in ids[:10]],
-        )
-    run = DriftRun.objects.get(pk=run.pk)
+
+    def label_all(label: int) -> DriftRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            batch_ingest_records(
+                kind=LABELS,
+                actor=owner,
+                model_version=monitor.model_version,
+                rows=[{"prediction_id": pid, "label": label} for pid in ids[:10]],
+            )
+        return DriftRun.objects.get(pk=run.pk)
+
+    run = label_all(1)
     assert run.labelled_rows == 10 and run.performance["n"] == 10
-    # A corrected label for the same prediction replaces the first one.
-    with django_capture_on_commit_callbacks(execute=True):
-        batch_ingest_records(
-            kind=LABELS,
-            actor=owner,
-            model_version=version,
-            rows=[{"prediction_id": pid, "label": 0} for pid in ids[:10]],
-        )
-    run = DriftRun.objects.get(pk=run.pk)
+    run = label_all(0)  # a corrected label for the same prediction replaces the first one
     assert run.labelled_rows == 10 and run.performance["recall"] == 0.0
 
 
