@@ -1,6 +1,7 @@
 """Helpers that play someone who holds the database owner's rights (the attacker the
 checkpoints defend against): they lift the append-only triggers and change the table."""
 
+import os
 from contextlib import contextmanager
 
 import psycopg
@@ -13,17 +14,23 @@ AUDIT = database.AUDIT_TABLE
 
 
 def separate_owner() -> dict | None:
+    """The owner's connection settings when the portal runs as another role (PostgreSQL)."""
     return database.schema_owner_settings() if connection.vendor == "postgresql" else None
 
 
+# With a separate owner role (the CI's PostgreSQL pass runs the portal as the app role) the owner
+# works on its own connection, which sees only committed rows and would wait for the locks of
+# the test's open transaction: tests that tamper then run with real commits.
+OWNER_APART = os.environ.get("DATABASE_URL", "").startswith("postgres") and bool(
+    os.environ.get("MIGRATE_DATABASE_URL")
+)
+tampering = pytest.mark.django_db(transaction=OWNER_APART)
+
+
 @pytest.fixture
-def tamper_db(request):
-    """Database access for tests that tamper as the owner. With a separate owner role (the CI's
-    PostgreSQL pass runs the portal as the app role) the owner works on its own connection, which
-    sees only committed rows: those tests then run with real commits."""
-    if separate_owner() is not None:
-        return request.getfixturevalue("transactional_db")
-    return request.getfixturevalue("db")
+def tamper_db(db):
+    """Database access for tests marked ``tampering``."""
+    return db
 
 
 @contextmanager
@@ -45,6 +52,7 @@ def owner_cursor():
         ) as raw,
         raw.cursor() as cursor,
     ):
+        cursor.execute("SET lock_timeout = '20s'")
         cursor.execute(f"ALTER TABLE {AUDIT} DISABLE TRIGGER USER")
         try:
             yield cursor

@@ -11,7 +11,7 @@ from governance.audit import AppendOnlyError, AuditEvent
 from registry import services
 from registry.models import RegisteredModel
 from tests.conftest import requires_postgres
-from tests.governance.conftest import owner_execute
+from tests.governance.conftest import owner_execute, tampering
 
 
 def _events_since(sequence: int):
@@ -149,6 +149,7 @@ def _tamper(sequence: int, sql_set: str, params) -> None:
     )
 
 
+@tampering
 def test_verify_audit_names_the_first_altered_event(tamper_db, data_scientist, owned_model):
     for n in range(3):
         services.model_update(actor=data_scientist, model=owned_model, description=f"d{n}")
@@ -163,6 +164,7 @@ def test_verify_audit_names_the_first_altered_event(tamper_db, data_scientist, o
     assert error.value.returncode == 1
 
 
+@tampering
 def test_verify_audit_detects_a_rewritten_hash_by_the_broken_link(
     tamper_db, data_scientist, owned_model
 ):

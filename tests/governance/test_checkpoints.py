@@ -13,7 +13,9 @@ from django.db import transaction
 from governance import audit, checkpoints, services, tasks
 from governance.audit import AuditEvent
 from governance.models import AuditVerification
-from tests.governance.conftest import owner_cursor, owner_execute
+from tests.governance.conftest import owner_cursor, owner_execute, tampering
+
+pytestmark = tampering
 
 
 def _events(count: int, action: str = "test.event") -> None:
