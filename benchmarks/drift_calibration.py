@@ -19,7 +19,7 @@ per-column comparison exactly as a drift run does (profile the reference, test t
 
 Every draw is seeded (``--seed``), so a run reproduces to the digit.
 
-    python benchmarks/drift_calibration.py              # full table (~1 h on one core)
+    python benchmarks/drift_calibration.py              # full table (~15 min on one core)
     python benchmarks/drift_calibration.py --quick      # small sizes, fewer runs (~3 min)
     python benchmarks/drift_calibration.py --jobs 2 --json results.json
 """
@@ -187,9 +187,7 @@ def null_reps(n_ref: int, n_cur: int, quick: bool) -> int:
         return 2_000
     if total <= 30_000:
         return 1_000
-    if total <= 300_000:
-        return 300
-    return 150
+    return 300
 
 
 def power_reps(n_ref: int, n_cur: int, quick: bool) -> int:

@@ -387,8 +387,7 @@ def anderson_darling(reference: NumericSample, current: NumericSample) -> Calibr
             return CalibratedOutcome(
                 statistic, p_value, distance, note="two values: Fisher's exact test"
             )
-    p_value = tied_ad_sf(statistic, grouped_weights(block))
-    return CalibratedOutcome(statistic, p_value, distance, note="ties: null given the tie pattern")
+    return CalibratedOutcome(statistic, tied_ad_sf(statistic, grouped_weights(block)), distance)
 
 
 # --------------------------------------------------------------------------------------------
