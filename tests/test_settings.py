@@ -9,7 +9,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The test session's own switches must not leak into the processes under test.
-INHERITED_NOT_WANTED = {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+INHERITED_NOT_WANTED = {
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "MIGRATE_DATABASE_URL",
+    "PORTAL_AUDIT_KEY",
+}
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -22,6 +28,9 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
+
+
+AUDIT_KEY = "audit-" + "k7Qp2Zr9Lm4Tx8Wv" * 3
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -45,8 +54,32 @@ def test_production_passes_the_deploy_checklist():
         PORTAL_ENV="production",
         SECRET_KEY="k3y-" + "q8Zr!v2#Lm9$Tx4@Pw7&Hn6*Jd5^Fs3(Gb1)Ck0-Ye8+Ua2=" * 2,
         ALLOWED_HOSTS="portal.example.com",
+        PORTAL_AUDIT_KEY=AUDIT_KEY,
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("key", ["", "too-short"])
+def test_production_refuses_to_start_without_an_audit_key(key):
+    result = _manage(
+        "check",
+        PORTAL_ENV="production",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="portal.example.com",
+        PORTAL_AUDIT_KEY=key,
+    )
+    assert result.returncode != 0
+    assert "PORTAL_AUDIT_KEY must be set" in result.stderr
+
+
+def test_the_migration_role_must_name_the_same_database():
+    result = _manage(
+        "check",
+        DATABASE_URL="postgres://portal_app@db.internal:5432/portal",
+        MIGRATE_DATABASE_URL="postgres://portal_owner@db.internal:5432/elsewhere",
+    )
+    assert result.returncode != 0
+    assert "MIGRATE_DATABASE_URL must name the same PostgreSQL database" in result.stderr
 
 
 def test_database_and_broker_urls_switch_backends():
@@ -73,7 +106,8 @@ def test_embedded_default_needs_no_configuration(tmp_path):
         "from django.conf import settings as s;"
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND)"
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    unwanted = {"DATABASE_URL", "CELERY_BROKER_URL", *INHERITED_NOT_WANTED}
+    env = {k: v for k, v in os.environ.items() if k not in unwanted}
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "--verbosity=0", "-c", code],
         cwd=ROOT,
