@@ -13,7 +13,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -292,6 +292,31 @@ def _record_auth_event(
         )
 
 
+LOCKOUT_ACTION = "auth.login.locked_out"
+
+
+def _record_lockout(username: str, ip: str | None, failures: int) -> None:
+    """One event per lockout: requests already past the throttle when the limit was reached
+    (concurrent guesses) find the event of the lockout they belong to, under the chain lock."""
+    since = timezone.now() - (getattr(settings, "AXES_COOLOFF_TIME", None) or timedelta(0))
+    with transaction.atomic():
+        chain_lock()
+        recorded = AuditEvent.objects.filter(action=LOCKOUT_ACTION, occurred_at__gte=since).filter(
+            models.Q(target_label=username) | models.Q(changes__ip__after=ip)
+        )
+        if recorded.exists():
+            return
+        record(
+            action=LOCKOUT_ACTION,
+            target_type="auth.user",
+            target_label=username,
+            changes={
+                "failures": {"before": None, "after": failures},
+                "ip": {"before": None, "after": ip},
+            },
+        )
+
+
 def on_user_logged_in(sender, request, user, **kwargs) -> None:
     _record_auth_event("auth.login.succeeded", actor=user)
 
@@ -311,13 +336,6 @@ def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
         failures = getattr(request, "axes_failures_since_start", None)
         if failures is None:
             return  # refused while locked out: the throttle counted it
-        _record_auth_event(
-            "auth.login.locked_out",
-            username=username,
-            changes={
-                "failures": {"before": None, "after": failures},
-                "ip": {"before": None, "after": getattr(request, "axes_ip_address", None)},
-            },
-        )
+        _record_lockout(username, getattr(request, "axes_ip_address", None), failures)
         return
     _record_auth_event("auth.login.failed", username=username)

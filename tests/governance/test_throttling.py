@@ -128,3 +128,18 @@ def test_clients_with_valid_tokens_are_not_throttled(db, make_user):
     user = make_user("viewer", username="vera")
     _instance, good = AuthToken.objects.create(user=user)
     assert {_api(good).status_code for _ in range(60)} == {200}
+
+
+def test_guesses_in_flight_when_the_limit_is_reached_share_one_lockout_event(db, rf):
+    """Concurrent guesses can all pass the throttle before the limit is reached, and each then
+    finds itself over it: they still make one lockout event."""
+    from governance import audit
+
+    for failures in (5, 6, 7, 8):
+        request = rf.post(LOGIN)
+        request.axes_locked_out = True
+        request.axes_failures_since_start = failures
+        request.axes_ip_address = "10.0.0.1"
+        audit.on_user_login_failed(None, {"username": "vera"}, request=request)
+    [event] = AuditEvent.objects.filter(action="auth.login.locked_out")
+    assert event.changes["failures"]["after"] == 5
