@@ -151,10 +151,20 @@ labels = st.one_of(st.sampled_from(["a", "b", "c", "new", ""]), st.none())
     current_numbers=st.lists(numbers, max_size=40),
     reference_labels=st.lists(labels, max_size=40),
     current_labels=st.lists(labels, max_size=40),
-    method=st.sampled_from([None, "ks", "wasserstein", "psi", "jensenshannon", "chisquare", "z"]),
+    method=st.sampled_from(
+        [None, "ks", "wasserstein", "psi", "jensenshannon", "chisquare", "z", "anderson_darling"]
+    ),
+    preset=st.sampled_from(["evidently", "calibrated"]),
+    min_sample_size=st.sampled_from([1, 30]),
 )
 def test_any_small_or_dirty_data_gives_a_result(
-    reference_numbers, current_numbers, reference_labels, current_labels, method
+    reference_numbers,
+    current_numbers,
+    reference_labels,
+    current_labels,
+    method,
+    preset,
+    min_sample_size,
 ):
     profile = build_reference_profile(
         {
@@ -163,7 +173,9 @@ def test_any_small_or_dirty_data_gives_a_result(
         },
         TYPES,
     )
-    config = DriftConfig(default_method_numerical=method)
+    config = DriftConfig(
+        default_method_numerical=method, preset=preset, min_sample_size=min_sample_size
+    )
     result = run(
         {
             "num": np.array(current_numbers, dtype=object),
@@ -173,9 +185,18 @@ def test_any_small_or_dirty_data_gives_a_result(
         config,
     )
     allowed = {"ok", "constant", "empty_current", "all_null", "empty_reference"}
+    if preset == "calibrated":
+        allowed.add("insufficient_data")
     assert {f.status for f in result.features} <= allowed
     for feature in result.features:
         assert feature.tested == (feature.statistic is not None)
+        if feature.tested and preset == "calibrated":
+            assert 0 <= feature.effect_size <= 1
+            if feature.method in ("anderson_darling", "chi2_homogeneity"):
+                assert 0 <= feature.p_value <= 1
+            assert feature.drifted == (
+                feature.significant and feature.effect_size >= feature.effect_threshold
+            )
 
 
 def test_mixed_type_categories_are_counted():
