@@ -136,10 +136,8 @@ class Monitor(models.Model):
     threshold_overrides = models.JSONField(default=dict, blank=True)
     default_method_numerical = models.CharField(max_length=20, blank=True)
     default_method_categorical = models.CharField(max_length=20, blank=True)
-    drift_share_threshold = models.FloatField(
-        default=0.5,
-        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
-        help_text="Dataset drift when at least this share of the tested features drifts.",
+    drift_share_threshold = models.FloatField(  # dataset drift from this share of drifted features
+        default=0.5, validators=[MinValueValidator(0.01), MaxValueValidator(1.0)]
     )
     correction = models.CharField(max_length=30, blank=True)
     enabled = models.BooleanField(default=True)
