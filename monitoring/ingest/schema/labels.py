@@ -16,7 +16,7 @@ from mlops_portal.errors import ValidationFailed
 from monitoring.ingest.schema.columns import FILE_PREDICTION_ID, PREDICTION_ID, Column, ColumnRole
 from monitoring.ingest.schema.convert import convert_arrow_column
 from monitoring.ingest.schema.files import file_columns, read_file_table
-from monitoring.ingest.schema.prepare import PreparedBatch, file_problems
+from monitoring.ingest.schema.prepare import PreparedBatch, file_problems, refuse_nul
 from monitoring.ingest.schema.problems import RowProblems
 from registry.models import ModelVersion, TaskType
 
@@ -93,6 +93,8 @@ def label_table_from(
     problems.add(missing_ids, "prediction_id: missing")
     missing_labels = np.flatnonzero(pc.is_null(labels).to_numpy(zero_copy_only=False))
     problems.add(missing_labels, "label: missing")
+    refuse_nul(f"field {FILE_PREDICTION_ID!r}", ids, problems)
+    refuse_nul(f"field {LABEL!r}", labels, problems)
     table = pa.table({PREDICTION_ID: ids, LABEL: labels})
     if problems.first_reason:
         table = table.filter(pa.array(~problems.bad_mask()))

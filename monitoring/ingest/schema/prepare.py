@@ -80,6 +80,19 @@ def _combine(value):
     return value.combine_chunks() if isinstance(value, pa.ChunkedArray) else value
 
 
+NUL_REASON = "contains a NUL character (U+0000), which cannot be stored"
+
+
+def refuse_nul(label: str, values: pa.Array, problems: RowProblems) -> None:
+    """Text with a NUL character is a bad row naming its column: PostgreSQL cannot store it in
+    text or JSON (the quality summary quotes unseen categories), so it never gets that far."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return
+    found = pc.fill_null(pc.match_substring(values, "\x00"), False)
+    rows = np.flatnonzero(found.to_numpy(zero_copy_only=False))
+    problems.add(rows, f"{label}: {NUL_REASON}")
+
+
 def _finish(
     columns: Sequence[Column],
     arrays: dict[str, Any],
@@ -92,6 +105,10 @@ def _finish(
     arrays = {name: _combine(value) for name, value in arrays.items()}
     prediction_ids = None if prediction_ids is None else _combine(prediction_ids)
     timestamps = None if timestamps is None else _combine(timestamps)
+    for column in columns:
+        refuse_nul(column.label, arrays[column.name], problems)
+    if prediction_ids is not None:
+        refuse_nul(f"field {FILE_PREDICTION_ID!r}", prediction_ids, problems)
     prediction_ids, timestamps = _metadata(prediction_ids, timestamps, n_rows, problems, now)
     table = pa.Table.from_arrays(
         [arrays[c.name] for c in columns] + [prediction_ids, timestamps],

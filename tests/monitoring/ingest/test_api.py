@@ -221,3 +221,41 @@ def test_batch_detail(api_as, viewer, version):
     response = api_as(viewer).get(reverse("api:batch-detail", kwargs={"pk": batch.pk}))
     assert response.status_code == 200
     assert response.json()["quality"]["totals"]["out_of_range"] == 3
+
+
+# --- text PostgreSQL cannot store ------------------------------------------------------------
+
+
+def test_a_nul_character_in_a_category_is_a_400_naming_the_field(api_as, owner, monitor):
+    version = monitor.model_version  # profiled reference: unseen categories are quoted
+    rows = records(3)
+    rows[1]["features"]["c"] = "a\x00b"
+    response = post_json(api_as(owner), batches_url(version), {"records": rows})
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert error["field"] == "records[1]"
+    assert error["message"].startswith("records[1]: feature 'c': contains a NUL character")
+    assert not InferenceBatch.objects.exists()
+    assert not list(Path(settings.DATA_ROOT).glob("batches/**/*.parquet"))
+    skipped = post_json(
+        api_as(owner), batches_url(version), {"records": rows, "skip_bad_rows": True}
+    )
+    assert skipped.status_code == 201 and skipped.json()["skipped_rows"] == 1
+
+
+def test_a_nul_character_in_an_uploaded_file_is_a_400_naming_the_row(api_as, owner, version):
+    url = reverse("api:version-batch-upload", kwargs={"version_pk": version.pk})
+    content = b"x,c,score\n1,a,0.1\n2,b\x00,0.2\n"
+    response = api_as(owner).post(url, {"file": io.BytesIO(content)}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith(
+        "line 3: feature 'c': contains a NUL character"
+    )
+    assert not InferenceBatch.objects.exists() and leftover_uploads() == []
+    labels = reverse("api:version-label-list", kwargs={"version_pk": version.pk})
+    bad = post_json(api_as(owner), labels, {"labels": [{"prediction_id": "p\x00", "label": 1}]})
+    assert (
+        bad.status_code == 400
+        and "'prediction_id': contains a NUL" in bad.json()["error"]["message"]
+    )
+    assert not LabelBatch.objects.exists()
