@@ -52,6 +52,9 @@ RULES: dict[str, Rule] = {
     "overview": Rule(allowed=set(ALL_ROLES) | {NO_ROLE}),
     "login": Rule(allowed=set(PRINCIPALS), anonymous=200),
     "logout": Rule(method="post", allowed=set(PRINCIPALS), ok=302, anonymous=302),
+    # Load balancers' probes: open to anyone, saying only ok / unreachable.
+    "healthz": Rule(allowed=set(PRINCIPALS), anonymous=200),
+    "readyz": Rule(allowed=set(PRINCIPALS), anonymous=200),
     "admin:index": Rule(allowed={"admin"}, denied=302),
     "profile": Rule(allowed=set(ALL_ROLES) | {NO_ROLE}),
     "token-create": Rule(method="post", ok=302),
