@@ -1,7 +1,5 @@
 from rest_framework import serializers
 
-from mlops_portal.api.base import StrictInputSerializer
-
 
 class AuditEventOutputSerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
@@ -68,10 +66,6 @@ class TokenOutputSerializer(serializers.Serializer):
 
 class TokenCreatedOutputSerializer(TokenOutputSerializer):
     token = serializers.CharField(help_text="Shown once; only its hash is stored.")
-
-
-class TokenCreateInputSerializer(StrictInputSerializer):
-    pass
 
 
 class MeOutputSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance import selectors, services
-from governance.api import serializers as s
+from governance.api import serializers
 from governance.audit import AuditEvent
 from governance.filters import AuditEventFilter
 from governance.roles import Action, user_roles
@@ -17,9 +17,9 @@ from mlops_portal.api.base import FilterSetDocumentation, PortalApiMixin, Strict
 
 
 @extend_schema_view(
-    list=extend_schema(responses=s.AuditEventOutputSerializer(many=True)),
-    retrieve=extend_schema(responses=s.AuditEventOutputSerializer),
-    verify=extend_schema(responses=s.ChainReportOutputSerializer),
+    list=extend_schema(responses=serializers.AuditEventOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=serializers.AuditEventOutputSerializer),
+    verify=extend_schema(responses=serializers.ChainReportOutputSerializer),
 )
 class AuditEventApi(
     PortalApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
@@ -27,7 +27,7 @@ class AuditEventApi(
     """The append-only audit trail (approvers, risk officers, admins)."""
 
     queryset = AuditEvent.objects.none()  # for the schema; requests use get_queryset()
-    serializer_class = s.AuditEventOutputSerializer
+    serializer_class = serializers.AuditEventOutputSerializer
     lookup_field = "sequence"
     lookup_value_regex = r"[0-9]+"
     filterset_class = AuditEventFilter
@@ -51,18 +51,18 @@ class AuditEventApi(
             "last_checkpoint": report.last_checkpoint.as_dict() if report.last_checkpoint else None,
             "last_verification": last_run,
         }
-        return Response(s.ChainReportOutputSerializer(body).data)
+        return Response(serializers.ChainReportOutputSerializer(body).data)
 
 
 @extend_schema_view(
-    list=extend_schema(responses=s.TokenOutputSerializer(many=True)),
-    create=extend_schema(request=None, responses={201: s.TokenCreatedOutputSerializer}),
+    list=extend_schema(responses=serializers.TokenOutputSerializer(many=True)),
+    create=extend_schema(request=None, responses={201: serializers.TokenCreatedOutputSerializer}),
     destroy=extend_schema(responses={204: None}),
 )
 class ApiTokenApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own API tokens: list, create (the token is shown once), revoke."""
 
-    serializer_class = s.TokenOutputSerializer
+    serializer_class = serializers.TokenOutputSerializer
     lookup_field = "token_key"
     lookup_value_regex = r"[A-Za-z0-9]+"
     filter_backends = []
@@ -77,7 +77,7 @@ class ApiTokenApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet
 
     def create(self, request):
         instance, token = services.api_token_create(user=request.user, actor=request.user)
-        body = s.TokenOutputSerializer(instance).data | {"token": token}
+        body = serializers.TokenOutputSerializer(instance).data | {"token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, token_key=None):
@@ -90,7 +90,7 @@ class MeApi(PortalApiMixin, APIView):
 
     required_actions = {"get": Action.TOKEN_MANAGE_OWN}
 
-    @extend_schema(responses=s.MeOutputSerializer)
+    @extend_schema(responses=serializers.MeOutputSerializer)
     def get(self, request):
         return Response(
             {

@@ -20,7 +20,7 @@ from mlops_portal.api.base import (
     validated,
 )
 from monitoring import selectors
-from monitoring.api import serializers as s
+from monitoring.api import serializers
 from monitoring.filters import BackfillFilter, DriftRunFilter, MonitorFilter
 from monitoring.ingest import storage
 from monitoring.ingest.api.views import SIGNATURE_CHECKED, UploadApiMixin, VersionScopedMixin
@@ -38,20 +38,20 @@ class VersionReferenceListUploadApi(
     queryset = ReferenceDataset.objects.none()  # for the schema; requests use the selectors
 
     required_actions = {"get": Action.MONITOR_VIEW, "post": Action.MONITOR_CONFIGURE}
-    serializer_class = s.ReferenceOutputSerializer
+    serializer_class = serializers.ReferenceOutputSerializer
 
-    @extend_schema(responses=s.ReferenceOutputSerializer(many=True))
+    @extend_schema(responses=serializers.ReferenceOutputSerializer(many=True))
     def get(self, request, version_pk: int):
-        return self.version_page(selectors.reference_list, s.ReferenceOutputSerializer)
+        return self.version_page(selectors.reference_list, serializers.ReferenceOutputSerializer)
 
     @extend_schema(
-        request={"multipart/form-data": s.ReferenceUploadInputSerializer},
-        responses={201: s.ReferenceOutputSerializer},
+        request={"multipart/form-data": serializers.ReferenceUploadInputSerializer},
+        responses={201: serializers.ReferenceOutputSerializer},
         extensions=SIGNATURE_CHECKED,
     )
     def post(self, request, version_pk: int):
         version = self.version()
-        data = validated(s.ReferenceUploadInputSerializer, request.data)
+        data = validated(serializers.ReferenceUploadInputSerializer, request.data)
         upload = data["file"]
         with storage.uploaded_path(upload) as path:
             reference = references.reference_dataset_create(
@@ -62,7 +62,9 @@ class VersionReferenceListUploadApi(
                 name=data["name"],
             )
         reference = selectors.reference_get(user=request.user, pk=reference.pk)
-        return Response(s.ReferenceOutputSerializer(reference).data, status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.ReferenceOutputSerializer(reference).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ReferenceDetailApi(PortalApiMixin, generics.GenericAPIView):
@@ -71,11 +73,11 @@ class ReferenceDetailApi(PortalApiMixin, generics.GenericAPIView):
     queryset = ReferenceDataset.objects.none()  # for the schema; requests use the selectors
 
     required_actions = {"get": Action.MONITOR_VIEW}
-    serializer_class = s.ReferenceOutputSerializer
+    serializer_class = serializers.ReferenceOutputSerializer
 
     def get(self, request, pk: int):
         reference = selectors.reference_get(user=request.user, pk=pk)
-        return Response(s.ReferenceOutputSerializer(reference).data)
+        return Response(serializers.ReferenceOutputSerializer(reference).data)
 
 
 # --- monitors, runs, backfills ---------------------------------------------------------------
@@ -95,25 +97,28 @@ class ListRetrieveApi(
 
 
 @extend_schema_view(
-    list=extend_schema(responses=s.MonitorOutputSerializer(many=True)),
-    retrieve=extend_schema(responses=s.MonitorOutputSerializer),
+    list=extend_schema(responses=serializers.MonitorOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=serializers.MonitorOutputSerializer),
     create=extend_schema(
-        request=s.MonitorCreateInputSerializer, responses={201: s.MonitorOutputSerializer}
+        request=serializers.MonitorCreateInputSerializer,
+        responses={201: serializers.MonitorOutputSerializer},
     ),
     partial_update=extend_schema(
-        request=s.MonitorUpdateInputSerializer, responses=s.MonitorOutputSerializer
+        request=serializers.MonitorUpdateInputSerializer,
+        responses=serializers.MonitorOutputSerializer,
     ),
     destroy=extend_schema(responses={204: None}),
-    run=extend_schema(request=None, responses={202: s.DriftRunOutputSerializer}),
+    run=extend_schema(request=None, responses={202: serializers.DriftRunOutputSerializer}),
     backfill=extend_schema(
-        request=s.BackfillInputSerializer, responses={202: s.BackfillOutputSerializer}
+        request=serializers.BackfillInputSerializer,
+        responses={202: serializers.BackfillOutputSerializer},
     ),
 )
 class MonitorApi(ListRetrieveApi):
     """Drift monitors; their celery-beat schedule follows every change."""
 
     queryset = Monitor.objects.none()  # for the schema; requests use get_queryset()
-    serializer_class = s.MonitorOutputSerializer
+    serializer_class = serializers.MonitorOutputSerializer
     filterset_class = MonitorFilter
     ordering_fields = ["name", "created_at", "updated_at"]
     required_actions = {
@@ -130,18 +135,18 @@ class MonitorApi(ListRetrieveApi):
         return selectors.monitor_list(user=self.request.user, filters=self.list_filters())
 
     def _output(self, monitor: Monitor) -> dict:
-        return s.MonitorOutputSerializer(
+        return serializers.MonitorOutputSerializer(
             selectors.monitor_get(user=self.request.user, pk=monitor.pk)
         ).data
 
     def create(self, request):
-        data = validated(s.MonitorCreateInputSerializer, request.data)
+        data = validated(serializers.MonitorCreateInputSerializer, request.data)
         monitor = monitors.monitor_create(actor=request.user, **data)
         return Response(self._output(monitor), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         monitor = self.get_object()
-        data = validated(s.MonitorUpdateInputSerializer, request.data)
+        data = validated(serializers.MonitorUpdateInputSerializer, request.data)
         monitor = monitors.monitor_update(actor=request.user, monitor=monitor, **data)
         return Response(self._output(monitor))
 
@@ -153,29 +158,33 @@ class MonitorApi(ListRetrieveApi):
     def run(self, request, pk=None):
         run = scheduling.drift_run_now(actor=request.user, monitor=self.get_object())
         run = selectors.drift_run_get(user=request.user, pk=run.pk)
-        return Response(s.DriftRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            serializers.DriftRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED
+        )
 
     @action(detail=True, methods=["post"])
     def backfill(self, request, pk=None):
         monitor = self.get_object()
-        data = validated(s.BackfillInputSerializer, request.data)
+        data = validated(serializers.BackfillInputSerializer, request.data)
         backfill = scheduling.drift_backfill_request(
             actor=request.user, monitor=monitor, windows=data["windows"]
         )
         backfill = selectors.backfill_get(user=request.user, pk=backfill.pk)
-        return Response(s.BackfillOutputSerializer(backfill).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            serializers.BackfillOutputSerializer(backfill).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 @extend_schema_view(
-    list=extend_schema(responses=s.DriftRunOutputSerializer(many=True)),
-    retrieve=extend_schema(responses=s.DriftRunOutputSerializer),
-    features=extend_schema(responses=s.FeatureDriftOutputSerializer(many=True)),
+    list=extend_schema(responses=serializers.DriftRunOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=serializers.DriftRunOutputSerializer),
+    features=extend_schema(responses=serializers.FeatureDriftOutputSerializer(many=True)),
 )
 class DriftRunApi(ListRetrieveApi):
     """Drift runs (one per monitor and window) with status, progress and the dataset verdict."""
 
     queryset = DriftRun.objects.none()  # for the schema; requests use get_queryset()
-    serializer_class = s.DriftRunOutputSerializer
+    serializer_class = serializers.DriftRunOutputSerializer
     filterset_class = DriftRunFilter
     ordering_fields = ["window_end", "window_start", "finished_at"]
     required_actions = {
@@ -190,18 +199,20 @@ class DriftRunApi(ListRetrieveApi):
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def features(self, request, pk=None):
         run = selectors.drift_run_get(user=request.user, pk=self.get_object().pk)
-        return Response(s.FeatureDriftOutputSerializer(run.features.all(), many=True).data)
+        return Response(
+            serializers.FeatureDriftOutputSerializer(run.features.all(), many=True).data
+        )
 
 
 @extend_schema_view(
-    list=extend_schema(responses=s.BackfillOutputSerializer(many=True)),
-    retrieve=extend_schema(responses=s.BackfillOutputSerializer),
+    list=extend_schema(responses=serializers.BackfillOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=serializers.BackfillOutputSerializer),
 )
 class BackfillApi(ListRetrieveApi):
     """Backfill requests and their progress."""
 
     queryset = Backfill.objects.none()  # for the schema; requests use get_queryset()
-    serializer_class = s.BackfillOutputSerializer
+    serializer_class = serializers.BackfillOutputSerializer
     filterset_class = BackfillFilter
     ordering_fields = ["created_at", "finished_at"]
     required_actions = {"list": Action.MONITOR_VIEW, "retrieve": Action.MONITOR_VIEW}
