@@ -57,6 +57,9 @@ class Action(StrEnum):
     NOTIFICATION_SUBSCRIBE_OWN = "notifications.subscription.manage_own"
     NOTIFICATION_CHANNEL_MANAGE = "notifications.channel.manage"
     NOTIFICATION_DELIVERY_VIEW = "notifications.delivery.view"
+    ALERT_VIEW = "monitoring.alert.view"
+    ALERT_RULE_CONFIGURE = "monitoring.alert_rule.configure"
+    ALERT_RESPOND = "monitoring.alert.respond"
 
 
 # Which roles may attempt an action at all. ``ANY_USER``: every signed-in user, even with no role
@@ -84,6 +87,11 @@ MATRIX: dict[Action, frozenset[Role] | None] = {
     Action.NOTIFICATION_SUBSCRIBE_OWN: READERS,
     Action.NOTIFICATION_CHANNEL_MANAGE: ADMINS,
     Action.NOTIFICATION_DELIVERY_VIEW: ADMINS,
+    # Alerts: everyone with a role reads them; the model's owners (data scientists in its
+    # owner group or its creator) and admins configure rules, acknowledge, resolve and silence.
+    Action.ALERT_VIEW: READERS,
+    Action.ALERT_RULE_CONFIGURE: AUTHORS,
+    Action.ALERT_RESPOND: AUTHORS,
 }
 
 # Actions on an object that a data scientist may take only on what they own.
@@ -95,6 +103,8 @@ OWNERSHIP_REQUIRED = frozenset(
         Action.DATASET_EDIT,
         Action.MONITOR_CONFIGURE,
         Action.DATA_INGEST,
+        Action.ALERT_RULE_CONFIGURE,
+        Action.ALERT_RESPOND,
     }
 )
 

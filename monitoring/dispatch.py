@@ -29,6 +29,10 @@ class TaskName(StrEnum):
     PREDICTION_BUFFERS_COMPACT = "monitoring.prediction_buffers_compact"
     JOBS_REQUEUE_STALE = "monitoring.jobs_requeue_stale"
     FILES_SWEEP = "monitoring.files_sweep"
+    ALERTS_EVALUATE_RUN = "monitoring.alerts_evaluate_run"
+    ALERTS_EVALUATE_PERFORMANCE = "monitoring.alerts_evaluate_performance"
+    ALERTS_EVALUATE_BATCH = "monitoring.alerts_evaluate_batch"
+    ALERTS_SILENT_FEED_CHECK = "monitoring.alerts_silent_feed_check"
 
 
 def send_on_commit(task: TaskName, *args, if_lost: str) -> None:

@@ -13,6 +13,7 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.db import InterfaceError, OperationalError
 
+from monitoring.alerts import evaluation as alert_evaluation
 from monitoring.dispatch import TaskName
 from monitoring.ingest.services import buffer, files
 from monitoring.selectors import quality_baseline
@@ -69,3 +70,23 @@ def jobs_requeue_stale() -> None:
 @portal_task(TaskName.FILES_SWEEP, soft_time_limit=600)
 def files_sweep() -> None:
     files.orphan_files_sweep()
+
+
+@portal_task(TaskName.ALERTS_EVALUATE_RUN, soft_time_limit=300)
+def alerts_evaluate_run(run_id: int) -> None:
+    alert_evaluation.alerts_evaluate_run(run_id=run_id)
+
+
+@portal_task(TaskName.ALERTS_EVALUATE_PERFORMANCE, soft_time_limit=300)
+def alerts_evaluate_performance(model_version_id: int) -> None:
+    alert_evaluation.alerts_evaluate_performance(model_version_id=model_version_id)
+
+
+@portal_task(TaskName.ALERTS_EVALUATE_BATCH, soft_time_limit=300)
+def alerts_evaluate_batch(model_version_id: int) -> None:
+    alert_evaluation.alerts_evaluate_batch(model_version_id=model_version_id)
+
+
+@portal_task(TaskName.ALERTS_SILENT_FEED_CHECK, soft_time_limit=600)
+def alerts_silent_feed_check() -> None:
+    alert_evaluation.alerts_check_silent_feeds()

@@ -20,6 +20,7 @@ from drift import CORRECTIONS, DriftConfig, DriftConfigError
 from governance import audit
 from governance.roles import Action, require
 from mlops_portal.errors import Conflict, ValidationFailed
+from monitoring.alerts.services import alert_rules_create_defaults
 from monitoring.dispatch import TaskName
 from monitoring.models import Monitor, ReferenceDataset, ScheduleKind
 from monitoring.validation import full_clean
@@ -253,6 +254,7 @@ def monitor_create(
             target=monitor,
             changes=audit.created(monitor_snapshot(monitor)),
         )
+        alert_rules_create_defaults(actor=actor, monitor=monitor)
     return monitor
 
 

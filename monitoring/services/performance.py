@@ -3,6 +3,7 @@ that label ingest queues by name)."""
 
 from __future__ import annotations
 
+from monitoring.dispatch import TaskName, send_on_commit
 from monitoring.ingest.readers import rows_between, version_labels, window_table
 from monitoring.ingest.schema.columns import PREDICTION_ID, prediction_column
 from monitoring.models import DriftRun, JobStatus
@@ -43,4 +44,10 @@ def performance_refresh(*, model_version_id: int) -> int:
                 performance=performance, labelled_rows=labelled
             )
             changed += 1
+    if changed:
+        send_on_commit(
+            TaskName.ALERTS_EVALUATE_PERFORMANCE,
+            version.pk,
+            if_lost="performance rules wait for the next run or refresh",
+        )
     return changed

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from drift import METHODS, DataReadError, DriftConfigError, ReferenceProfile, compute_drift
 from governance import audit
+from monitoring.dispatch import TaskName, send_on_commit
 from monitoring.ingest import storage
 from monitoring.ingest.readers import version_labels, window_table
 from monitoring.ingest.schema.columns import PREDICTION_ID, prediction_column
@@ -28,6 +29,7 @@ from monitoring.services.scheduling import backfills_refresh_for
 logger = logging.getLogger("monitoring")
 
 MAX_SEVERITY = 10.0
+ALERTS_IF_LOST = "the run's alert rules are not evaluated; the next run evaluates them"
 
 
 class RunError(Exception):
@@ -80,6 +82,7 @@ def _finish_failed(run: DriftRun, message: str) -> None:
             audit.record(
                 action="monitoring.drift_run.failed", target=run, changes={"error": message}
             )
+            send_on_commit(TaskName.ALERTS_EVALUATE_RUN, run.pk, if_lost=ALERTS_IF_LOST)
 
 
 def _compute(run: DriftRun) -> None:
@@ -193,3 +196,4 @@ def _store(run: DriftRun, rows: list[FeatureDrift], **results) -> None:
                 "drifted": [row.feature for row in rows if row.drifted],
             },
         )
+        send_on_commit(TaskName.ALERTS_EVALUATE_RUN, run.pk, if_lost=ALERTS_IF_LOST)

@@ -53,6 +53,13 @@ class ProductionBatches(BatchKind):
             "last_timestamp": high.as_py(),
         }
 
+    def follow_up(self, version: ModelVersion) -> None:
+        send_on_commit(
+            TaskName.ALERTS_EVALUATE_BATCH,
+            version.pk,
+            if_lost="data-quality rules wait for the next batch; the silent-feed check goes on",
+        )
+
     def prepare_rows(self, rows: list, version: ModelVersion) -> PreparedBatch:
         return prepare_records(rows, input_columns_or_refuse(version))
 
