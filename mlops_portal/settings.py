@@ -197,6 +197,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("PORTAL_MAX_JSON_BYTES", default=64 * 1024 * 1024)
 PORTAL_MAX_UPLOAD_BYTES = env.int("PORTAL_MAX_UPLOAD_BYTES", default=512 * 1024 * 1024)
+# An uploaded file's rows and decoded size are bounded before it is read (Parquet footer, CSV
+# line count) and while it is read (413 naming the limit): a 1.7 MB Parquet file can hold 60 M
+# rows. 10 M rows of a 6-feature signature take ~17 s and ~1.2 GB decoded; see operations.md.
+PORTAL_MAX_UPLOAD_ROWS = env.int("PORTAL_MAX_UPLOAD_ROWS", default=10_000_000)
+PORTAL_MAX_UPLOAD_DECODED_BYTES = env.int(
+    "PORTAL_MAX_UPLOAD_DECODED_BYTES", default=2 * 1024 * 1024 * 1024
+)
 PORTAL_METRICS_TOKEN = env.str("PORTAL_METRICS_TOKEN", default="")  # Bearer token for /metrics
 PORTAL_FUTURE_TIMESTAMP_TOLERANCE = env.int("PORTAL_FUTURE_TIMESTAMP_TOLERANCE", default=300)
 

@@ -68,8 +68,13 @@ def jobs_requeue_stale() -> None:
 
 
 @portal_task(TaskName.FILES_SWEEP, soft_time_limit=600)
-def files_sweep() -> None:
-    files.orphan_files_sweep()
+def files_sweep(temporary_only: bool = False) -> None:
+    """Hourly: orphan files and temporary files; every 2 minutes (``temporary_only``): the
+    temporary files killed processes left, so a killed upload's file does not linger."""
+    if temporary_only:
+        files.temporary_files_sweep()
+    else:
+        files.orphan_files_sweep()
 
 
 @portal_task(TaskName.ALERTS_EVALUATE_RUN, soft_time_limit=300)

@@ -4,14 +4,20 @@ Nothing a client sends ever becomes part of a path. Every path stored in the dat
 to the data root and is resolved through :func:`resolve`, which refuses anything that lands
 outside the root (``..``, absolute paths, symlinks pointing elsewhere).
 
-Writes are durable before anyone relies on them: write a temporary file in the target folder,
-fsync it, rename it into place, fsync the folder. Uploads stream into ``DATA_ROOT/tmp`` (same
-file system as their final place, so moving them there is an atomic rename) and are capped at
+Writes are durable before anyone relies on them: write a temporary file, fsync it, rename it
+into place, fsync the folder. Uploads and temporary files live in ``DATA_ROOT/tmp`` (same file
+system as their final place, so moving them there is an atomic rename); uploads are capped at
 ``settings.PORTAL_MAX_UPLOAD_BYTES``.
+
+A process holds an exclusive ``flock`` on each temporary file it is writing or reading; the
+kernel drops it when the process ends, however it ends. So a temporary file nobody holds is
+left over from a killed process (a web worker killed mid-upload, a worker killed mid-write) and
+the sweep removes it within minutes, while files in use are never touched, however old.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -33,6 +39,8 @@ from mlops_portal.errors import PortalError
 TMP_DIR = "tmp"
 TMP_SUFFIX = ".tmp"
 UPLOAD_SUFFIX = ".upload"
+TEMPORARY_GRACE_SECONDS = 60
+"""A temporary file is only swept once it is this old: time for its maker to lock it."""
 
 
 class PayloadTooLarge(PortalError):
@@ -92,14 +100,16 @@ def file_sha256(path: Path) -> str:
 def write_parquet(table: pa.Table, relative: str) -> tuple[int, str]:
     """Write ``table`` durably at ``relative``; returns (size in bytes, sha256).
 
-    Temporary name in the target folder, fsync, rename, fsync the folder: a reader sees either
-    no file or the whole file. On any failure the temporary file is removed.
+    Temporary name under ``DATA_ROOT/tmp`` (held while written), fsync, rename, fsync the
+    folder: a reader sees either no file or the whole file. On any failure the temporary file
+    is removed; if the process is killed, the sweep removes it.
     """
     final = resolve(relative)
     final.parent.mkdir(parents=True, exist_ok=True)
-    temporary = final.parent / f".{final.name}.{uuid.uuid4().hex}{TMP_SUFFIX}"
+    temporary = tmp_dir() / f"{final.name}.{uuid.uuid4().hex}{TMP_SUFFIX}"
     try:
         with temporary.open("wb") as stream:
+            hold(stream)
             pq.write_table(table, stream, compression="zstd")
             stream.flush()
             os.fsync(stream.fileno())
@@ -128,19 +138,53 @@ def remove(relative: str) -> None:
         resolve(relative).unlink(missing_ok=True)
 
 
-def sweep_temporary_files(*, older_than_seconds: int = 6 * 3600) -> int:
-    """Remove temporary and upload files left behind by killed processes. Returns how many."""
-    root = data_root()
+def hold(stream) -> None:
+    """Mark an open temporary file as in use for as long as this process keeps it open."""
+    fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _in_use(path: Path) -> bool:
+    try:
+        with path.open("rb") as stream:
+            try:
+                fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
+    except FileNotFoundError:
+        return True  # gone already: nothing to remove
+    return False
+
+
+def sweep_temporary_files(*, older_than_seconds: int = TEMPORARY_GRACE_SECONDS) -> int:
+    """Remove temporary and upload files under ``DATA_ROOT/tmp`` that no process holds (left
+    behind by killed processes). Returns how many."""
     cutoff = time.time() - older_than_seconds
     removed = 0
-    for pattern in (f"**/*{TMP_SUFFIX}", f"{TMP_DIR}/*{UPLOAD_SUFFIX}*"):
-        for path in root.glob(pattern):
-            try:
-                if path.is_file() and path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
+    for path in tmp_dir().iterdir():
+        try:
+            if not path.is_file() or path.stat().st_mtime >= cutoff or _in_use(path):
                 continue
+            path.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def sweep_stray_temporary_files(*, older_than_seconds: int = 6 * 3600) -> int:
+    """Remove dotted ``*.tmp`` files written next to their target elsewhere under the data root
+    (reference profiles; batch files before they were written under ``tmp``) once they are
+    older than any write takes. Returns how many."""
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for path in data_root().glob(f"**/.*{TMP_SUFFIX}"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff and not _in_use(path):
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
     return removed
 
 
@@ -166,6 +210,7 @@ class DataRootUploadedFile(UploadedFile):
         file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by UploadedFile.close
             suffix=UPLOAD_SUFFIX, dir=tmp_dir()
         )
+        hold(file)
         super().__init__(file, name, content_type, size, charset, content_type_extra)
 
     def temporary_file_path(self) -> str:

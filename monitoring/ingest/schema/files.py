@@ -1,4 +1,12 @@
-"""Uploaded files: their format, their columns checked against the signature, their rows read."""
+"""Uploaded files: their format, their columns checked against the signature, their rows read.
+
+Reading is bounded before it starts: a Parquet file's row count and uncompressed size come from
+its footer, a CSV file's lines are counted in one streaming pass, and a file over
+``PORTAL_MAX_UPLOAD_ROWS`` or ``PORTAL_MAX_UPLOAD_DECODED_BYTES`` is refused with 413 naming the
+limit. Parquet is then read in batches whose decoded size is counted as they arrive, so a
+file whose footer understates what its pages decode to (dictionary or run-length encoding can
+turn a few megabytes into gigabytes) is stopped at the limit, not when the process dies.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+from django.conf import settings
 
 from mlops_portal.errors import ValidationFailed
 from monitoring.ingest.schema.columns import (
@@ -16,6 +25,82 @@ from monitoring.ingest.schema.columns import (
     Column,
     ColumnRole,
 )
+
+PARQUET_BATCH_ROWS = 256 * 1024
+CSV_COUNT_CHUNK = 4 << 20
+
+
+class FileTooLarge(ValidationFailed):
+    """A file with more rows or decoded data than the portal reads in one request (413); a
+    ``ValidationFailed`` so that jobs reading files (reference profiles) fail with its message."""
+
+    code = "too_large"
+    status = 413
+
+
+def max_upload_rows() -> int:
+    return int(settings.PORTAL_MAX_UPLOAD_ROWS)
+
+
+def max_decoded_bytes() -> int:
+    return int(settings.PORTAL_MAX_UPLOAD_DECODED_BYTES)
+
+
+def too_many_rows(rows: int, limit: int, *, counted: str = "rows") -> FileTooLarge:
+    return FileTooLarge(
+        f"file: the file holds {rows:,} {counted}, more than the limit of {limit:,} rows "
+        "(PORTAL_MAX_UPLOAD_ROWS); split it into smaller files.",
+        field="file",
+    )
+
+
+def too_much_data(size: int, limit: int) -> FileTooLarge:
+    return FileTooLarge(
+        f"file: the file's data takes {size:,} bytes or more once decoded, more than the limit "
+        f"of {limit:,} bytes ({limit / 1024 / 1024:.0f} MiB, PORTAL_MAX_UPLOAD_DECODED_BYTES); "
+        "split it into smaller files.",
+        field="file",
+    )
+
+
+def check_file_bounds(path: Path, file_format: str) -> None:
+    """Refuse (413) a file over the row or decoded-size limit, reading only its footer (Parquet)
+    or counting its lines (CSV; an upper bound on its rows, header included)."""
+    rows_limit = max_upload_rows()
+    if file_format == "parquet":
+        try:
+            metadata = pq.ParquetFile(path).metadata
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise ValidationFailed(
+                f"file: cannot read the parquet file: {exc}", field="file"
+            ) from exc
+        if metadata.num_rows > rows_limit:
+            raise too_many_rows(metadata.num_rows, rows_limit)
+        uncompressed = sum(
+            metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
+        )
+        if uncompressed > max_decoded_bytes():
+            raise too_much_data(uncompressed, max_decoded_bytes())
+        return
+    lines = 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(CSV_COUNT_CHUNK):
+            lines += chunk.count(b"\n")
+            if lines > rows_limit + 1:  # the header line is not a row
+                raise too_many_rows(lines, rows_limit, counted="lines or more")
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    """The whole file, read a batch at a time, stopped once the decoded data passes the limit."""
+    limit = max_decoded_bytes()
+    parquet_file = pq.ParquetFile(path)
+    batches, decoded = [], 0
+    for batch in parquet_file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        decoded += batch.nbytes
+        if decoded > limit:
+            raise too_much_data(decoded, limit)
+        batches.append(batch)
+    return pa.Table.from_batches(batches, schema=parquet_file.schema_arrow)
 
 
 def sniff_format(path: Path, filename: str = "") -> str:
@@ -100,12 +185,13 @@ def _read_csv(path: Path, convert: pa_csv.ConvertOptions) -> tuple[pa.Table, lis
 def read_file_table(
     path: Path, file_format: str, columns: Sequence[Column]
 ) -> tuple[pa.Table, list[int]]:
-    """Read a whole file. CSV text columns stay text (so '007' stays '007'). Returns the table
-    and the line numbers of CSV lines that did not split into the header's columns; those lines
-    are left out of the table."""
+    """Read a whole file, within the upload limits (``check_file_bounds``). CSV text columns
+    stay text (so '007' stays '007'). Returns the table and the line numbers of CSV lines that
+    did not split into the header's columns; those lines are left out of the table."""
+    check_file_bounds(path, file_format)
     try:
         if file_format == "parquet":
-            return pq.read_table(path), []
+            return _read_parquet(path), []
         text_columns = {
             c.name: pa.string() for c in columns if c.kind in ("string", "category", "datetime")
         } | {FILE_PREDICTION_ID: pa.string(), FILE_TIMESTAMP: pa.string()}

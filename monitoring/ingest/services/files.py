@@ -41,4 +41,10 @@ def orphan_files_sweep(*, days: int = 2, older_than_seconds: int = ORPHAN_AFTER_
                 if relative not in known:
                     path.unlink(missing_ok=True)
                     removed += 1
-    return removed + storage.sweep_temporary_files()
+    return removed + storage.sweep_stray_temporary_files() + storage.sweep_temporary_files()
+
+
+def temporary_files_sweep() -> int:
+    """Remove the uploads and temporary files that killed processes left under
+    ``DATA_ROOT/tmp`` (nobody holds them); files in use are kept. Cheap: one folder."""
+    return storage.sweep_temporary_files()
