@@ -220,8 +220,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "mlops_portal.api.base.FilterSetDocumentation",
         "mlops_portal.api.base.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "mlops_portal.api.pagination.PortalPagination",

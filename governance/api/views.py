@@ -13,7 +13,7 @@ from governance.api import serializers
 from governance.audit import AuditEvent
 from governance.filters import AuditEventFilter
 from governance.roles import Action, user_roles
-from mlops_portal.api.base import FilterSetDocumentation, PortalApiMixin, StrictOrderingFilter
+from mlops_portal.api.base import PortalApiMixin
 
 
 @extend_schema_view(
@@ -31,7 +31,6 @@ class AuditEventApi(
     lookup_field = "sequence"
     lookup_value_regex = r"[0-9]+"
     filterset_class = AuditEventFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["sequence", "occurred_at"]
     required_actions = {
         "list": Action.AUDIT_VIEW,

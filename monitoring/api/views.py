@@ -14,9 +14,7 @@ from rest_framework.response import Response
 
 from governance.roles import Action
 from mlops_portal.api.base import (
-    FilterSetDocumentation,
     PortalApiMixin,
-    StrictOrderingFilter,
     validated,
 )
 from monitoring import selectors
@@ -93,7 +91,6 @@ class ListRetrieveApi(
     here, applied there) and the ordering shapes."""
 
     lookup_value_regex = r"[0-9]+"
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
 
 
 @extend_schema_view(

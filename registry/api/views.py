@@ -10,9 +10,7 @@ from rest_framework.response import Response
 
 from governance.roles import Action
 from mlops_portal.api.base import (
-    FilterSetDocumentation,
     PortalApiMixin,
-    StrictOrderingFilter,
     validated,
 )
 from registry import selectors, services
@@ -70,7 +68,6 @@ class ModelApi(
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     serializer_class = serializers.ModelOutputSerializer
     filterset_class = ModelFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["name", "created_at", "updated_at", "risk_tier"]
     required_actions = {
         "list": Action.MODEL_VIEW,
@@ -127,7 +124,6 @@ class ModelVersionApi(
     serializer_class = serializers.VersionOutputSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = VersionFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["created_at", "version", "stage"]
     required_actions = {
         "list": Action.MODEL_VIEW,
@@ -193,7 +189,6 @@ class DatasetVersionApi(
     serializer_class = serializers.DatasetOutputSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = DatasetFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["name", "created_at"]
     required_actions = {
         "list": Action.MODEL_VIEW,
