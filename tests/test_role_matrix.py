@@ -206,6 +206,33 @@ RULES: dict[str, Rule] = {
     "api:drift-run-features": api(kwargs={"pk": "{run}"}),
     "api:backfill-list": api(),
     "api:backfill-detail": api(kwargs={"pk": "{backfill}"}),
+    # --- alerts: readers see them; the model's owners (and admins) configure and respond
+    "api:alert-rule-list": api(),
+    "api:alert-rule-list POST": api(
+        method="post", body={"monitor": "{monitor}", "kind": "run_failed"}, allowed=AUTHORS, ok=201
+    ),
+    "api:alert-rule-detail": api(kwargs={"pk": "{alert_rule}"}),
+    "api:alert-rule-detail PATCH": api(
+        method="patch", kwargs={"pk": "{alert_rule}"}, body={"severity": "info"}, allowed=AUTHORS
+    ),
+    "api:alert-rule-detail DELETE": api(
+        method="delete", kwargs={"pk": "{alert_rule}"}, allowed=AUTHORS, ok=204
+    ),
+    "api:alert-list": api(),
+    "api:alert-detail": api(kwargs={"pk": "{alert}"}),
+    "api:alert-acknowledge": api(
+        method="post", kwargs={"pk": "{alert}"}, body={"note": "mine"}, allowed=AUTHORS
+    ),
+    "api:alert-resolve": api(method="post", kwargs={"pk": "{alert}"}, allowed=AUTHORS),
+    "api:silence-list": api(),
+    "api:silence-list POST": api(
+        method="post",
+        body={"monitor": "{monitor}", "ends_at": "{silence_ends}", "reason": "deploy"},
+        allowed=AUTHORS,
+        ok=201,
+    ),
+    "api:silence-detail": api(kwargs={"pk": "{silence}"}),
+    "api:silence-expire": api(method="post", kwargs={"pk": "{silence}"}, allowed=AUTHORS),
     # Prometheus text at /metrics: admins, or a scraper with PORTAL_METRICS_TOKEN
     "metrics": api(allowed={"admin"}),
     # --- notifications: everyone their own inbox; subscribing needs a role; channels, their
@@ -338,6 +365,24 @@ def _monitoring_world(author, model) -> dict:
         "batch": mf.InferenceBatchFactory(model_version=mversion).pk,
         "backfill": mf.BackfillFactory(monitor=monitor).pk,
     }
+        **_alerts_world(monitor, run),
+    }
+
+
+def _alerts_world(monitor, run) -> dict:
+    """A rule with a firing alert, and a silence, on the world's monitor."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.monitoring.alerts import factories as af
+
+    alert = af.AlertFactory(rule=af.AlertRuleFactory(monitor=monitor), run=run)
+    return {
+        "alert_rule": alert.rule_id,
+        "alert": alert.pk,
+        "silence": af.SilenceFactory(monitor=monitor).pk,
+        "silence_ends": (timezone.now() + timedelta(hours=1)).isoformat(),
 
 
 def _notifications_world(admin, model) -> dict:

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from monitoring.alerts.api import urls as alert_urls
 from monitoring.api import views
 from monitoring.ingest.api import views as ingest
 from monitoring.selectors import quality_baseline
@@ -44,4 +45,5 @@ urlpatterns = [
         name="version-label-upload",
     ),
     *router.urls,
+    *alert_urls.urlpatterns,
 ]
