@@ -219,6 +219,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # Lists are filtered by their selector (a FilterSet defined once, for pages and API); the
+    # backends only document that FilterSet and apply ?ordering=.
     "DEFAULT_FILTER_BACKENDS": [
         "mlops_portal.api.base.FilterSetDocumentation",
         "mlops_portal.api.base.StrictOrderingFilter",
