@@ -4,7 +4,7 @@ needs, so query counts stay flat however many rows are shown."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 
 from governance.roles import Action, may, require
 from mlops_portal.errors import first_or_not_found
@@ -30,7 +30,8 @@ def inbox_list(*, user, filters=None) -> QuerySet[InboxEntry]:
 
 
 def inbox_unread_count(*, user) -> int:
-    """One query (an index on user and read time): the badge in every page's navigation."""
+    """One query (an index on user and read time), whatever the inbox holds: the navigation
+    bar's badge (``/api/v1/notifications/unread/``) and the inbox page."""
     if not getattr(user, "is_authenticated", False):
         return 0
     return InboxEntry.objects.filter(user=user, read_at__isnull=True).count()
@@ -45,7 +46,11 @@ def subscription_list(*, user) -> QuerySet[Subscription]:
     return (
         Subscription.objects.filter(mine)
         .select_related("user", "channel", "model")
-        .order_by("channel__name", "model__name", "pk")
+        .order_by(  # yours first, then the channels'; "all models" before each model
+            F("channel__name").asc(nulls_first=True),
+            F("model__name").asc(nulls_first=True),
+            "pk",
+        )
     )
 
 
@@ -89,7 +94,9 @@ def channel_get(*, user, pk: int) -> Channel:
 
 def channel_subscriptions(*, user, channel: Channel) -> QuerySet[Subscription]:
     require(user, Action.NOTIFICATION_CHANNEL_MANAGE)
-    return channel.subscriptions.select_related("model").order_by("model__name")
+    return channel.subscriptions.select_related("model").order_by(
+        F("model__name").asc(nulls_first=True), "pk"
+    )
 
 
 def delivery_list(*, user, filters=None) -> QuerySet[Delivery]:

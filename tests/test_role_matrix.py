@@ -262,6 +262,7 @@ RULES: dict[str, Rule] = {
         method="post", kwargs={"pk": "{allow_entry}"}, allowed={"admin"}, ok=302
     ),
     "api:notification-list": api(allowed=set(ALL_ROLES) | {NO_ROLE}),
+    "api:notification-unread": api(allowed=set(ALL_ROLES) | {NO_ROLE}),
     "api:notification-read": api(
         method="post", body={"all": True}, allowed=set(ALL_ROLES) | {NO_ROLE}
     ),

@@ -49,6 +49,10 @@ class NotificationOutputSerializer(serializers.Serializer):
         return entry.read_at is not None
 
 
+class UnreadOutputSerializer(serializers.Serializer):
+    unread = serializers.IntegerField(help_text="Unread notifications in your inbox.")
+
+
 class MarkReadOutputSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many were unread and are read now.")
     unread = serializers.IntegerField(help_text="Unread notifications left in your inbox.")

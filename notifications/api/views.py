@@ -41,6 +41,7 @@ def _pk(value) -> int:
 
 @extend_schema_view(
     list=extend_schema(responses=s.NotificationOutputSerializer(many=True)),
+    unread=extend_schema(responses=s.UnreadOutputSerializer),
     read=extend_schema(request=s.MarkReadInputSerializer, responses=s.MarkReadOutputSerializer),
 )
 class NotificationApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -54,10 +55,18 @@ class NotificationApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericVie
     required_actions = {
         "list": Action.NOTIFICATION_INBOX_OWN,
         "read": Action.NOTIFICATION_INBOX_OWN,
+        "unread": Action.NOTIFICATION_INBOX_OWN,
     }
 
     def get_queryset(self):
         return selectors.inbox_list(user=self.request.user, filters=self.list_filters())
+
+    @action(detail=False, methods=["get"])
+    def unread(self, request):
+        """How many notifications of your inbox are unread (one query): the navigation bar's
+        badge."""
+        count = selectors.inbox_unread_count(user=request.user)
+        return Response(s.UnreadOutputSerializer({"unread": count}).data)
 
     @action(detail=False, methods=["post"])
     def read(self, request):

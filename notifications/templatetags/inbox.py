@@ -1,17 +1,13 @@
-"""``{% load inbox %}``: the inbox link with its unread count (one query per page) and the
-severity and delivery status badges."""
-
-import logging
+"""``{% load inbox %}``: the inbox link of the navigation bar, and the severity and delivery
+status badges."""
 
 from django import template
-from django.db import DatabaseError
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
-
-from notifications.selectors import inbox_unread_count
+from django.utils.safestring import mark_safe
 
 register = template.Library()
-logger = logging.getLogger("notifications")
 
 SEVERITY_CLASSES = {"critical": "risk-high", "warning": "risk-medium", "info": "stage-none"}
 STATUS_CLASSES = {
@@ -25,27 +21,23 @@ STATUS_CLASSES = {
 
 @register.simple_tag(takes_context=True)
 def inbox_nav_link(context):
-    """The navigation bar's link to the inbox, with the unread count when there is any."""
+    """The navigation bar's link to the inbox. Its unread badge is filled in by
+    ``notifications/inbox.js`` from ``/api/v1/notifications/unread/`` (one query), and kept
+    up to date while the page is open: rendering a page costs no query for it, so every page's
+    own query budget stays what it was."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return ""
     url = reverse("notification-inbox")
-    current = ' aria-current="page"' if request.path == url else ""
-    try:
-        unread = inbox_unread_count(user=user)
-    except DatabaseError:  # an error page must still render when the database is away
-        logger.warning("inbox: the unread count could not be read", exc_info=True)
-        unread = 0
-    if not unread:
-        return format_html('<a href="{}"{}>Inbox</a>', url, format_html(current))
     return format_html(
-        '<a href="{}"{}>Inbox <span class="badge risk-high" id="unread-count" '
-        'title="{} unread">{}</span></a>',
+        '<a href="{}" id="inbox-link" data-unread-url="{}"{}>Inbox '
+        '<span class="badge risk-high" id="unread-count" hidden></span></a>'
+        '<script src="{}" defer></script>',
         url,
-        format_html(current),
-        unread,
-        unread if unread < 100 else "99+",
+        reverse("api:notification-unread"),
+        mark_safe(' aria-current="page"') if request.path == url else "",
+        static("notifications/inbox.js"),
     )
 
 

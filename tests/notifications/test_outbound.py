@@ -145,3 +145,91 @@ def test_a_refused_connection_is_transient(dns):
     target = url_check(f"http://127.0.0.1:{port}/", allowlist=Allowlist.of(["127.0.0.1"]))
     with pytest.raises(outbound.TransientError, match="could not connect"):
         outbound.post_json(target, body=b"{}")
+
+
+def _self_signed(tmp_path, host: str):
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate for receiver.example.com."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert_file, key_file = _self_signed(tmp_path, "receiver.example.com")
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(self.headers.get("Host"))
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield server.server_address[1], cert_file, seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_is_verified_against_the_host_name_not_the_address(tls_receiver, dns, monkeypatch):
+    port, cert_file, seen = tls_receiver
+    dns["receiver.example.com"] = ["127.0.0.1"]
+    allow = Allowlist.of(["127.0.0.1"])
+    target = url_check(f"https://receiver.example.com:{port}/in", allowlist=allow)
+    with pytest.raises(outbound.PermanentError, match="TLS failed"):  # not a trusted issuer
+        outbound.post_json(target, body=b"{}")
+    assert seen == []
+
+    real_pool = outbound._pool
+
+    def trusting_our_issuer(target, address):
+        pool = real_pool(target, address)
+        pool.ca_certs = str(cert_file)
+        return pool
+
+    monkeypatch.setattr(outbound, "_pool", trusting_our_issuer)
+    assert outbound.post_json(target, body=b"{}").status == 204  # the name matches the cert
+    assert seen == [f"receiver.example.com:{port}"]
+    by_address = url_check(f"https://127.0.0.1:{port}/in", allowlist=allow)
+    with pytest.raises(outbound.PermanentError, match="TLS failed"):  # the address does not
+        outbound.post_json(by_address, body=b"{}")
