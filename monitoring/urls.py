@@ -1,12 +1,14 @@
-from django.urls import path
+from django.urls import include, path
 
 from monitoring import views
+from monitoring.alerts import urls as alert_urls
 from monitoring.api.metrics import UnsafeMetricsApi
 from monitoring.ingest import views as ingest_views
 from monitoring.selectors import quality_baseline
 
 urlpatterns = [
     path("metrics", UnsafeMetricsApi.as_view(), name="metrics"),
+    path("", include(alert_urls)),
     path("monitors/", views.monitor_list, name="monitor-list"),
     path("monitors/<int:pk>/", views.monitor_detail, name="monitor-detail"),
     path("monitors/<int:pk>/edit/", views.monitor_edit, name="monitor-edit"),

@@ -207,6 +207,29 @@ RULES: dict[str, Rule] = {
     "api:backfill-list": api(),
     "api:backfill-detail": api(kwargs={"pk": "{backfill}"}),
     # --- alerts: readers see them; the model's owners (and admins) configure and respond
+    "alert-list": Rule(),
+    "alert-detail": Rule(kwargs={"pk": "{alert}"}),
+    "alert-acknowledge": Rule(method="post", kwargs={"pk": "{alert}"}, allowed=AUTHORS, ok=302),
+    "alert-resolve": Rule(method="post", kwargs={"pk": "{alert}"}, allowed=AUTHORS, ok=302),
+    "alert-silence": Rule(
+        method="post",
+        kwargs={"pk": "{alert}"},
+        body={"scope": "monitor", "hours": 2, "reason": "deploy"},
+        allowed=AUTHORS,
+        ok=302,
+    ),
+    "silence-expire-page": Rule(method="post", kwargs={"pk": "{silence}"}, allowed=AUTHORS, ok=302),
+    "monitor-alert-rules": Rule(kwargs={"pk": "{monitor}"}),
+    "monitor-alert-rules POST": Rule(
+        method="post",
+        kwargs={"pk": "{monitor}"},
+        body={"kind": "run_failed", "severity": "info", "repeat_interval_seconds": 0},
+        allowed=AUTHORS,
+        ok=302,
+    ),
+    "alert-rule-delete": Rule(
+        method="post", kwargs={"pk": "{alert_rule}"}, allowed=AUTHORS, ok=302
+    ),
     "api:alert-rule-list": api(),
     "api:alert-rule-list POST": api(
         method="post", body={"monitor": "{monitor}", "kind": "run_failed"}, allowed=AUTHORS, ok=201
@@ -365,7 +388,6 @@ def _monitoring_world(author, model) -> dict:
         "run": run.pk,
         "batch": mf.InferenceBatchFactory(model_version=mversion).pk,
         "backfill": mf.BackfillFactory(monitor=monitor).pk,
-    }
         **_alerts_world(monitor, run),
     }
 
@@ -384,6 +406,7 @@ def _alerts_world(monitor, run) -> dict:
         "alert": alert.pk,
         "silence": af.SilenceFactory(monitor=monitor).pk,
         "silence_ends": (timezone.now() + timedelta(hours=1)).isoformat(),
+    }
 
 
 def _notifications_world(admin, model) -> dict:
