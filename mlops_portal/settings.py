@@ -296,6 +296,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 3600
 CELERY_TASK_TIME_LIMIT = 3900
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# A drift run's worker renews its claim (a lease on the row) every quarter of this; a run whose
+# lease ran out (its worker was killed) is claimed again by the next delivery or the requeue
+# sweep (every minute). See monitoring.services.jobs.
+PORTAL_JOB_LEASE_SECONDS = env.int("PORTAL_JOB_LEASE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 

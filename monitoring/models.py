@@ -49,6 +49,9 @@ class Job(models.Model):
     queued_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(  # see monitoring.services.jobs
+        null=True, blank=True, help_text="While running: renewed by its worker; once past, lost."
+    )
 
     class Meta:
         abstract = True

@@ -2,7 +2,8 @@
 them with the reference profile, store the verdict per feature with its histograms.
 
 A second delivery of the same task finds the run taken or finished and does nothing; a claim
-taken over as stale loses its result to the worker that took it.
+whose lease expired (its worker was killed) is taken over at once, and the old claim, should
+its worker come back, loses its result to the worker that took it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from monitoring.ingest.readers import version_labels, window_table
 from monitoring.ingest.schema.columns import PREDICTION_ID, prediction_column
 from monitoring.models import DriftRun, FeatureDrift, Monitor
 from monitoring.performance import window_performance
-from monitoring.services.jobs import claim, job_fail, job_progress, job_release, job_succeed
+from monitoring.services.jobs import (
+    claim,
+    job_fail,
+    job_heartbeat,
+    job_progress,
+    job_release,
+    job_succeed,
+)
 from monitoring.services.monitors import drift_config
 from monitoring.services.scheduling import backfills_refresh_for
 
@@ -59,7 +67,8 @@ def drift_run_execute(*, run_id: int) -> DriftRun | None:
     if run is None:
         return None
     try:
-        _compute(run)
+        with job_heartbeat(run):  # renews the claim's lease while the run is computed
+            _compute(run)
     except OperationalError:
         job_release(run)
         raise

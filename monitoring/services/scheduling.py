@@ -19,7 +19,7 @@ from governance import audit
 from governance.roles import Action, require
 from mlops_portal.errors import Conflict, ValidationFailed
 from monitoring.models import FINISHED, Backfill, DriftRun, JobStatus, Monitor, RunTrigger
-from monitoring.services.jobs import job_dispatch
+from monitoring.services.jobs import job_dispatch, job_requeue_if_lost
 
 MAX_BACKFILL_WINDOWS = 366
 MAX_CATCH_UP_WINDOWS = 24
@@ -82,6 +82,8 @@ def _request_run(
             job_dispatch(run)
     elif run.status == JobStatus.PENDING and actor is not None:
         job_dispatch(run)  # a person asked again: harmless if already queued
+    elif run.status == JobStatus.RUNNING and actor is not None:
+        job_requeue_if_lost(run)  # its worker died: say so on the run and queue it again now
     run.refresh_from_db()
     return run
 
