@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from monitoring.fields import person_field
 from monitoring.alerts import models as alert_models  # noqa: F401 (registers them here)
+from monitoring.fields import person_field
 from monitoring.ingest import models as ingest_models  # noqa: F401 (registers them here)
 from registry.models import ModelVersion, RegisteredModel
 
