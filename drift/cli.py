@@ -277,7 +277,9 @@ def check(args: argparse.Namespace, stderr: TextIO | None = None) -> DatasetDrif
     delimiter = _delimiter(args.delimiter)
     try:
         if column_types is None:
-            reference = read_columns([args.reference], None, delimiter=delimiter)
+            reference = read_columns(
+                [args.reference], None, delimiter=delimiter, dictionary_strings=True
+            )
             column_types = infer_column_types(reference)
             if not column_types:
                 raise BadInput(f"{args.reference}: no numerical or categorical columns found")

@@ -34,7 +34,6 @@ from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .profile import ColumnProfile, NumericColumnProfile, ReferenceProfile
 from .samples import (
@@ -811,8 +810,20 @@ def _read_csv(path: Path, columns: list[str] | None, delimiter: str | None) -> p
     return pa_csv.read_csv(path, parse_options=parse, convert_options=convert)
 
 
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+    )
+
+
 def _read_one(
-    path: Path, columns: list[str] | None, dictionary: set[str], delimiter: str | None = None
+    path: Path,
+    columns: list[str] | None,
+    dictionary: set[str],
+    delimiter: str | None = None,
+    dictionary_strings: bool = False,
 ) -> pa.Table:
     try:
         if _is_parquet(path):
@@ -828,6 +839,8 @@ def _read_one(
             schema = pq.read_schema(path, memory_map=True)
             _check_columns(schema.names, columns, path)
             wanted = schema.names if columns is None else columns
+            if dictionary_strings:
+                dictionary = dictionary | {f.name for f in schema if _is_text(f.type)}
             parquet_file = pq.ParquetFile(
                 path,
                 memory_map=True,
@@ -855,11 +868,13 @@ def read_columns(
     *,
     dictionary_columns: Iterable[str] = (),
     delimiter: str | None = None,
+    dictionary_strings: bool = False,
 ) -> pa.Table:
     """Read only ``columns`` (all if None) from Parquet files/directories and CSV files.
 
     ``dictionary_columns`` (e.g. the categorical ones) are read dictionary-encoded from Parquet,
-    which makes counting them cheap. CSV files are split on ``delimiter`` (default: a tab for
+    which makes counting them cheap (``dictionary_strings``: every text column, for when the
+    column types are not known yet). CSV files are split on ``delimiter`` (default: a tab for
     .tsv/.tab, else a comma); a UTF-8 byte order mark is skipped; empty cells are missing values.
     Raises FileNotFoundError for a missing path and :class:`DataReadError` for an unreadable
     file, a missing column or a column named twice (:class:`DelimiterError` when a CSV read as
@@ -874,7 +889,7 @@ def read_columns(
         path = Path(raw_path)
         if not path.exists():
             raise FileNotFoundError(f"no such file: {path}")
-        tables.append(_read_one(path, wanted, dictionary, delimiter))
+        tables.append(_read_one(path, wanted, dictionary, delimiter, dictionary_strings))
     if not tables:
         raise DataReadError("no data files given")
     if len(tables) == 1:
@@ -903,6 +918,8 @@ def infer_column_types(
         arrow_type = column_field.type
         if pa.types.is_integer(arrow_type):
             if integer_cardinality_limit is not None:
+                import pyarrow.compute as pc
+
                 distinct = pc.count_distinct(table.column(column_field.name)).as_py()
                 if distinct <= integer_cardinality_limit:
                     types[column_field.name] = CATEGORICAL

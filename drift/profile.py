@@ -18,8 +18,6 @@ import json
 import math
 import os
 import struct
-import tempfile
-import zipfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -119,6 +117,8 @@ class ReferenceProfile:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write atomically (temp file + rename): runs that memory-mapped the previous version
         keep reading it, never a half-written file."""
+        import tempfile
+
         target = Path(path)
         handle, temp_name = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
@@ -437,6 +437,8 @@ def _write_npz(stream: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
     (numpy pads that to 64 bytes) ends on an aligned file offset, which keeps mapped arrays
     aligned.
     """
+    import zipfile  # only saving and loading need it: drift-check never does
+
     with zipfile.ZipFile(stream, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for name, raw in arrays.items():
             array = np.ascontiguousarray(raw)
@@ -456,6 +458,8 @@ def _write_npz(stream: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
 
 
 def _read_npz(path: Path, *, mmap: bool) -> dict[str, np.ndarray]:
+    import zipfile
+
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
     if not mmap or any(info.compress_type != zipfile.ZIP_STORED for info in infos):

@@ -18,7 +18,6 @@ from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 Category: TypeAlias = str | int | float | bool
 ColumnLike: TypeAlias = np.ndarray | pa.Array | pa.ChunkedArray | Sequence[Any] | Any
@@ -109,6 +108,13 @@ def run_lengths(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # numeric columns
 
 
+def _compute() -> Any:
+    """pyarrow.compute, imported on first use (~60 ms): the common paths read buffers instead."""
+    import pyarrow.compute
+
+    return pyarrow.compute
+
+
 def _is_pandas(values: Any) -> bool:
     return type(values).__module__.startswith("pandas")
 
@@ -162,16 +168,22 @@ def to_float_array(values: ColumnLike) -> tuple[np.ndarray, bool]:
     out = np.empty(len(chunked), dtype=np.float64)
     position = 0
     for chunk in chunked.chunks:
-        if chunk.type != pa.float64():
-            chunk = pc.cast(chunk, pa.float64(), safe=False)
+        if not _numpy_readable(chunk.type):
+            chunk = _compute().cast(chunk, pa.float64(), safe=False)
         size = len(chunk)
         _copy_float_chunk(chunk, out[position : position + size])
         position += size
     return out, is_integer
 
 
+def _numpy_readable(arrow_type: pa.DataType) -> bool:
+    """Fixed-width numbers numpy can read from the data buffer (not bit-packed booleans,
+    decimals or the null type)."""
+    return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type)
+
+
 def _copy_float_chunk(chunk: pa.Array, out: np.ndarray) -> None:
-    """Copy a float64 arrow array into ``out`` once, with NaN where it is null."""
+    """Copy a numeric arrow array into ``out`` (float64) once, with NaN where it is null."""
     size = len(chunk)
     if size == 0:
         return
@@ -179,7 +191,8 @@ def _copy_float_chunk(chunk: pa.Array, out: np.ndarray) -> None:
     if data is None:  # an all-null array may have no data buffer
         out[:] = np.nan
         return
-    out[:] = np.frombuffer(data, dtype=np.float64, count=chunk.offset + size)[chunk.offset :]
+    dtype = np.dtype(chunk.type.to_pandas_dtype())
+    out[:] = np.frombuffer(data, dtype=dtype, count=chunk.offset + size)[chunk.offset :]
     if chunk.null_count:
         bits = np.unpackbits(
             np.frombuffer(validity, dtype=np.uint8), count=chunk.offset + size, bitorder="little"
@@ -245,7 +258,7 @@ def _validity(array: pa.Array) -> np.ndarray | None:
 def _primitive_numpy(array: pa.Array, dtype: Any, fill: Any = 0) -> np.ndarray:
     """A fixed-width arrow array as numpy, read from its buffers (nulls become ``fill``).
 
-    (``Array.to_numpy`` and ``pc.fill_null`` would import pandas, ~0.2 s, on first use.)
+    (``Array.to_numpy`` and ``pyarrow.compute.fill_null`` would import pandas, ~0.2 s.)
     """
     data = array.buffers()[1]
     if data is None or len(array) == 0:
@@ -257,20 +270,9 @@ def _primitive_numpy(array: pa.Array, dtype: Any, fill: Any = 0) -> np.ndarray:
     return values
 
 
-def _boolean_numpy(array: pa.Array) -> np.ndarray:
-    """A boolean arrow array as numpy, nulls as False."""
-    if len(array) == 0:
-        return np.zeros(0, dtype=bool)
-    bits = np.frombuffer(array.buffers()[1], dtype=np.uint8)
-    unpacked = np.unpackbits(bits, count=array.offset + len(array), bitorder="little")
-    values = unpacked[array.offset :].astype(bool)
-    present = _validity(array)
-    return values if present is None else values & present
-
-
-def _dictionary_counts(chunked: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+def _dictionary_counts(chunked: pa.ChunkedArray) -> tuple[list[Any], np.ndarray]:
     """Count a dictionary column by its integer codes (no hashing of the values)."""
-    keys: list[pa.Array] = []
+    keys: list[Any] = []
     counts: list[np.ndarray] = []
     for chunk in chunked.chunks:
         if len(chunk) == 0:
@@ -280,14 +282,12 @@ def _dictionary_counts(chunked: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
         dtype = np.dtype(codes.type.to_pandas_dtype())
         # nulls get code ``size``, which is cut off: the caller counts them apart
         tally = np.bincount(_primitive_numpy(codes, dtype, size), minlength=size + 1)[:size]
-        used = np.flatnonzero(tally).astype(np.int64)
-        indices = pa.Array.from_buffers(pa.int64(), used.shape[0], [None, pa.py_buffer(used)])
-        keys.append(chunk.dictionary.take(indices))
+        used = np.flatnonzero(tally)
+        dictionary = chunk.dictionary.to_pylist()
+        keys.extend(dictionary[i] for i in used.tolist())
         counts.append(tally[used].astype(np.int64))
-    if not keys:  # every chunk empty
-        return chunked.chunk(0).dictionary.slice(0, 0), np.zeros(0, np.int64)
     # Chunks may carry different dictionaries: the caller merges equal keys.
-    return pa.concat_arrays(keys), np.concatenate(counts)
+    return keys, np.concatenate(counts) if counts else np.zeros(0, np.int64)
 
 
 def _python_category_counts(values: Iterable[Any]) -> CategoryCounts:
@@ -326,21 +326,22 @@ def category_counts(values: ColumnLike) -> CategoryCounts:
     if n_rows == 0 or n_null == n_rows:
         return CategoryCounts(values=(), counts=np.zeros(0, np.int64), n_rows=n_rows, n_null=n_null)
     if pa.types.is_dictionary(chunked.type):
+        key_type = chunked.type.value_type
         keys, counts = _dictionary_counts(chunked)
     else:
-        counted = pc.value_counts(chunked)
-        keys = counted.field("values")
+        counted = _compute().value_counts(chunked)
+        key_type = chunked.type
+        keys = counted.field("values").to_pylist()
         counts = _primitive_numpy(counted.field("counts"), np.int64).astype(np.int64)
-    present = _validity(keys)
-    keep = np.ones(len(keys), dtype=bool) if present is None else present
-    if pa.types.is_floating(keys.type):
-        as_float = _primitive_numpy(pc.cast(keys, pa.float64()), np.float64, np.nan)
+    keep = np.fromiter((key is not None for key in keys), dtype=bool, count=len(keys))
+    if pa.types.is_floating(key_type):
+        as_float = np.array([np.nan if key is None else key for key in keys], dtype=np.float64)
         nan_mask = keep & np.isnan(as_float)
         n_null += int(counts[nan_mask].sum())
         n_inf = int(counts[keep & np.isinf(as_float)].sum())
         keep = keep & np.isfinite(as_float)
     merged: dict[Category, int] = {}
-    kept_keys = [key for key, wanted in zip(keys.to_pylist(), keep.tolist(), strict=True) if wanted]
+    kept_keys = [key for key, wanted in zip(keys, keep.tolist(), strict=True) if wanted]
     for key, count in zip(kept_keys, counts[keep].tolist(), strict=True):
         category = normalise_category(key)
         merged[category] = merged.get(category, 0) + count
