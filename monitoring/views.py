@@ -223,9 +223,11 @@ def monitor_run_now(request, pk: int):
     except PortalError as error:
         report(request, error)
     else:
-        messages.success(
-            request, f"Run for the window starting {run.window_start:%Y-%m-%d %H:%M} queued."
-        )
+        window = f"the window starting {run.window_start:%Y-%m-%d %H:%M}"
+        if run.status == JobStatus.RUNNING:
+            messages.info(request, f"The run for {window} is running: {run.stage or 'started'}.")
+        else:
+            messages.success(request, f"Run for {window} queued.")
     return redirect("monitor-detail", pk=pk)
 
 

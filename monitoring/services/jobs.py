@@ -55,7 +55,7 @@ class JobKind:
 
 
 JOB_KINDS: dict[type[Job], JobKind] = {
-    ReferenceDataset: JobKind(TaskName.REFERENCE_PROFILE_BUILD, timedelta(hours=2)),
+    ReferenceDataset: JobKind(TaskName.REFERENCE_PROFILE_BUILD, timedelta(hours=2), heartbeat=True),
     DriftRun: JobKind(TaskName.DRIFT_RUN_EXECUTE, timedelta(minutes=40), heartbeat=True),
 }
 

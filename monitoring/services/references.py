@@ -28,6 +28,7 @@ from monitoring.services.jobs import (
     claim,
     job_dispatch,
     job_fail,
+    job_heartbeat,
     job_progress,
     job_release,
     job_succeed,
@@ -131,7 +132,8 @@ def reference_profile_build(*, reference_id: int) -> ReferenceDataset | None:
     if reference is None:
         return None
     try:
-        return _build(reference)
+        with job_heartbeat(reference):  # renews the claim's lease while the profile is built
+            return _build(reference)
     except OperationalError:
         job_release(reference)
         raise

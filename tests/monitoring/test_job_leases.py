@@ -120,3 +120,18 @@ def test_run_now_on_a_live_run_shows_what_it_is_doing_and_queues_nothing(
     assert body["status"] == "running" and body["progress"] == 50
     assert body["stage"] == "comparing 3 features over 50 rows"
     assert callbacks == []
+
+
+def test_run_now_on_the_page_says_a_live_run_is_running(
+    web_as, owner, monitor, django_capture_on_commit_callbacks
+):
+    start, end = scheduling.window_containing(monitor, timezone.now())
+    live = DriftRun.objects.create(monitor=monitor, window_start=start, window_end=end)
+    running(live, started_ago=timedelta(minutes=5), lease_left=timedelta(seconds=40))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = web_as(owner).post(
+            reverse("monitor-run-now", kwargs={"pk": monitor.pk}), follow=True
+        )
+    page = response.content.decode()
+    assert "is running: comparing 3 features over 50 rows" in page
+    assert "queued" not in page and callbacks == []
