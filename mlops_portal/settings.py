@@ -270,6 +270,8 @@ SPECTACULAR_SETTINGS = {
         ],
         "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
         "ChannelKindEnum": "notifications.models.ChannelKind",
+        # The alert rules' kind keeps the name it would have alone beside the channels' kinds.
+        "KindEnum": "monitoring.alerts.models.RuleKind",
         "UrlChannelKindEnum": ["webhook", "slack"],
         "EmailChannelKindEnum": ["email"],
     },
