@@ -13,11 +13,14 @@ from scipy import integrate, special, stats
 
 from drift.calibrated import (
     AD_GROUPS,
+    QUANTILE_BINS,
     _ad_with_ties,
     _ad_without_ties,
     _blocks_of_merged,
     _merged,
     _pooled_blocks,
+    _pooled_order_statistics,
+    _quantile_blocks,
     adinf_sf,
     anderson_darling,
     chi2_homogeneity,
@@ -304,3 +307,48 @@ def test_pooled_blocks_and_ks_distance_on_ties():
     assert ks_distance(reference, current) == pytest.approx(
         stats.ks_2samp([1, 1, 2, 5], [0, 2, 2, 2, 7]).statistic
     )
+
+
+@SETTINGS
+@given(
+    reference=st.lists(tie_heavy | finite_floats, min_size=1, max_size=60),
+    current=st.lists(tie_heavy | finite_floats, min_size=1, max_size=60),
+)
+def test_pooled_order_statistics_need_no_merge(reference, current):
+    reference_sorted, current_sorted = np.sort(reference), np.sort(current)
+    ranks = np.arange(1, len(reference) + len(current) + 1)
+    expected = np.sort(np.concatenate([reference_sorted, current_sorted]))
+    assert np.array_equal(
+        _pooled_order_statistics(reference_sorted, current_sorted, ranks), expected
+    )
+
+
+def test_large_columns_are_tested_on_pooled_quantile_bins_as_scipy_would_on_the_bins():
+    rng = np.random.default_rng(9)
+    reference, current = np.sort(rng.normal(size=3_000)), np.sort(rng.normal(0.1, 1, 2_000))
+    block, from_reference = _quantile_blocks(reference, current, bins=64)
+    assert block.shape[0] == 64 and abs(block - 5_000 / 64).max() <= 1
+    # the binned statistic is scipy's on the values replaced by their bin's number
+    ranks = np.round(np.arange(1, 64) * (5_000 / 64)).astype(int)
+    edges = np.unique(np.sort(np.concatenate([reference, current]))[ranks - 1])
+    statistic, distance = _ad_with_ties(block, from_reference)
+    by_bin = [np.searchsorted(edges, values, side="left") for values in (reference, current)]
+    assert statistic == pytest.approx(scipy_ad(*by_bin), rel=TOLERANCE)
+    # the cuts are the pooled sample's: moving values between the sides changes nothing
+    pooled = np.concatenate([reference, current])
+    rng.shuffle(pooled)
+    swapped = _quantile_blocks(np.sort(pooled[:3_000]), np.sort(pooled[3_000:]), bins=64)[0]
+    assert np.array_equal(swapped, block)
+    exact = stats.ks_2samp(reference, current).statistic
+    assert exact - 2 / 64 <= distance <= exact
+
+
+def test_a_million_rows_are_binned_and_the_ks_distance_stays_within_two_bins():
+    rng = np.random.default_rng(10)
+    reference = numeric_sample(rng.lognormal(size=600_000))
+    current = numeric_sample(rng.lognormal(0.02, 1, 400_000))
+    outcome = anderson_darling(reference, current)
+    assert outcome.note == f"on {QUANTILE_BINS} pooled-quantile bins"
+    exact = stats.ks_2samp(reference.sorted_values, current.sorted_values).statistic
+    assert exact - 2 / QUANTILE_BINS <= outcome.effect_size <= exact
+    assert outcome.p_value < 1e-6  # a 0.02 SD shift of the log is found at this size

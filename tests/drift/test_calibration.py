@@ -139,6 +139,17 @@ def test_other_regimes_stay_at_alpha_too(regime, draw, n_reference, n_current):
     assert test_alone <= UPPER, f"{regime}: {test_alone} of {RUNS} false alarms"
 
 
+def test_large_columns_binned_at_pooled_quantiles_stay_at_alpha(monkeypatch):
+    """Above 250,000 values Anderson-Darling runs on 1,024 pooled-quantile bins; the same code
+    with the limits scaled down (64 bins above 2,000 values) keeps its false-alarm rate."""
+    import drift.calibrated
+
+    monkeypatch.setattr(drift.calibrated, "BINNED_ABOVE", 2_000)
+    monkeypatch.setattr(drift.calibrated, "QUANTILE_BINS", 64)
+    test_alone = alarms(8, lognormal(), lognormal(), 3_000, 300, TEST_ALONE)
+    assert LOWER <= test_alone <= UPPER
+
+
 def test_heavy_ties_neither_mute_the_alarm_nor_the_power():
     """Poisson(3): Evidently's KS (ties make it conservative) raised 0.6-1.4% false alarms and
     found a 0.1 SD shift 3% of the time at n = 200; the tie-aware test is at alpha and finds
