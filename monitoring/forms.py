@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from drift import CORRECTIONS, METHODS
+from drift import CORRECTIONS, DEFAULT_EFFECT_THRESHOLD, METHODS, PRESET_CALIBRATED, PRESETS
 from monitoring.models import JobStatus, ReferenceDataset, ScheduleKind
 from monitoring.services.scheduling import MAX_BACKFILL_WINDOWS
 
@@ -43,6 +43,21 @@ class MonitorForm(forms.Form):
     correction = forms.ChoiceField(
         choices=[("", "none")] + [(c, c) for c in CORRECTIONS if c], required=False
     )
+    preset = forms.ChoiceField(
+        choices=[(p, p) for p in PRESETS],
+        initial=PRESET_CALIBRATED,
+        required=False,
+        help_text="calibrated: false alarms held at alpha, drift needs a large enough effect; "
+        "evidently: Evidently's DataDriftPreset, bit for bit.",
+    )
+    effect_threshold = forms.FloatField(
+        min_value=0.0,
+        max_value=1.0,
+        initial=DEFAULT_EFFECT_THRESHOLD,
+        required=False,
+        help_text="Calibrated preset: the smallest shift (KS or total variation distance) "
+        "that counts as drift.",
+    )
     enabled = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args, version=None, **kwargs):
@@ -67,6 +82,9 @@ class MonitorForm(forms.Form):
         for name in ("method_overrides", "threshold_overrides"):
             if cleaned.get(name) is None:
                 cleaned[name] = {}
+        cleaned["preset"] = cleaned.get("preset") or PRESET_CALIBRATED
+        if cleaned.get("effect_threshold") is None:
+            cleaned["effect_threshold"] = DEFAULT_EFFECT_THRESHOLD
         if cleaned.get("schedule_kind") == ScheduleKind.INTERVAL:
             cleaned["crontab"] = ""
         return cleaned

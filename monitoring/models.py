@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from drift import DEFAULT_EFFECT_THRESHOLD, DEFAULT_MIN_SAMPLE_SIZE, PRESET_CALIBRATED, PRESETS
 from monitoring.alerts import models as alert_models  # noqa: F401 (registers them here)
 from monitoring.fields import person_field
 from monitoring.ingest import models as ingest_models  # noqa: F401 (registers them here)
@@ -144,6 +145,19 @@ class Monitor(models.Model):
         default=0.5, validators=[MinValueValidator(0.01), MaxValueValidator(1.0)]
     )
     correction = models.CharField(max_length=30, blank=True)
+    # The drift preset (docs/drift.md): "calibrated" keeps false alarms at alpha at every size
+    # and needs a practically large effect; "evidently" reproduces Evidently's DataDriftPreset.
+    preset = models.CharField(
+        max_length=20, choices=[(p, p) for p in PRESETS], default=PRESET_CALIBRATED
+    )
+    preset_overrides = models.JSONField(default=dict, blank=True)
+    effect_threshold = models.FloatField(
+        default=DEFAULT_EFFECT_THRESHOLD,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+    min_sample_size = models.PositiveIntegerField(
+        default=DEFAULT_MIN_SAMPLE_SIZE, validators=[MinValueValidator(1)]
+    )
     enabled = models.BooleanField(default=True)
     periodic_task = models.OneToOneField(
         PeriodicTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -298,6 +312,11 @@ class FeatureDrift(models.Model):
     n_current_null = models.PositiveBigIntegerField(default=0)
     n_current_unseen = models.PositiveBigIntegerField(default=0)
     message = models.TextField(blank=True)
+    preset = models.CharField(max_length=20, blank=True)
+    effect_size = models.FloatField(null=True, blank=True)
+    effect_measure = models.CharField(max_length=30, blank=True)
+    effect_threshold = models.FloatField(null=True, blank=True)
+    significant = models.BooleanField(null=True, blank=True)
     reference_histogram = models.JSONField(null=True, blank=True)
     current_histogram = models.JSONField(null=True, blank=True)
 

@@ -7,7 +7,7 @@ import math
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from drift import CATEGORICAL, CORRECTIONS, METHODS, NUMERICAL
+from drift import CATEGORICAL, CORRECTIONS, METHODS, NUMERICAL, PRESETS
 from mlops_portal.api.base import (
     JSONObjectField,
     StrictBooleanField,
@@ -65,6 +65,11 @@ class ThresholdOverridesField(JSONObjectField):
     """Column name -> threshold."""
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"enum": list(PRESETS)}})
+class PresetOverridesField(JSONObjectField):
+    """Column name -> drift preset."""
+
+
 class MonitorFieldsInputSerializer(StrictInputSerializer):
     name = StrictSlugField(max_length=100)
     description = StrictCharField(required=False, allow_blank=True)
@@ -92,6 +97,10 @@ class MonitorFieldsInputSerializer(StrictInputSerializer):
     correction = serializers.ChoiceField(
         choices=["", *[c for c in CORRECTIONS if c]], required=False, allow_blank=True
     )
+    preset = serializers.ChoiceField(choices=list(PRESETS), required=False)
+    preset_overrides = PresetOverridesField(required=False)
+    effect_threshold = StrictFloatField(required=False, min_value=0.0, max_value=1.0)
+    min_sample_size = StrictIntegerField(required=False, min_value=1, max_value=2**31 - 1)
     enabled = StrictBooleanField(required=False)
 
 
@@ -165,6 +174,10 @@ class MonitorOutputSerializer(serializers.Serializer):
     default_method_categorical = serializers.CharField()
     drift_share = serializers.FloatField(source="drift_share_threshold")
     correction = serializers.CharField()
+    preset = serializers.ChoiceField(choices=list(PRESETS))
+    preset_overrides = serializers.DictField(child=serializers.CharField())
+    effect_threshold = serializers.FloatField()
+    min_sample_size = serializers.IntegerField()
     enabled = serializers.BooleanField()
     periodic_task = serializers.CharField(
         source="periodic_task.name", allow_null=True, default=None
@@ -220,6 +233,11 @@ class FeatureDriftOutputSerializer(serializers.Serializer):
     n_current_null = serializers.IntegerField()
     n_current_unseen = serializers.IntegerField()
     message = serializers.CharField()
+    preset = serializers.CharField()
+    effect_size = serializers.FloatField(allow_null=True)
+    effect_measure = serializers.CharField()
+    effect_threshold = serializers.FloatField(allow_null=True)
+    significant = serializers.BooleanField(allow_null=True)
     reference_histogram = serializers.DictField(allow_null=True)
     current_histogram = serializers.DictField(allow_null=True)
 

@@ -41,6 +41,10 @@ MONITOR_FIELDS = (
     "default_method_categorical",
     "drift_share_threshold",
     "correction",
+    "preset",
+    "preset_overrides",
+    "effect_threshold",
+    "min_sample_size",
     "enabled",
 )
 CRONTAB_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
@@ -64,17 +68,27 @@ def drift_config(monitor: Monitor) -> DriftConfig:
         default_method_categorical=monitor.default_method_categorical or None,
         drift_share=monitor.drift_share_threshold,
         correction=monitor.correction or None,
+        preset=monitor.preset,
+        preset_overrides=dict(monitor.preset_overrides or {}),
+        effect_threshold=monitor.effect_threshold,
+        min_sample_size=monitor.min_sample_size,
     )
 
 
 def _config_error_field(message: str) -> str:
     """The monitor field a drift-engine configuration error is about (its messages name the
     engine's parameters)."""
+    if message.startswith("column") and "preset" in message:
+        return "preset_overrides"
     for parameter, name in (
         ("default_method_numerical", "default_method_numerical"),
         ("default_method_categorical", "default_method_categorical"),
         ("drift_share", "drift_share_threshold"),
         ("correction", "correction"),
+        ("effect threshold", "effect_threshold"),
+        ("effect_threshold", "effect_threshold"),
+        ("min_sample_size", "min_sample_size"),
+        ("preset", "preset"),
     ):
         if parameter in message:
             return name

@@ -44,10 +44,17 @@ class RunError(Exception):
     """A run that cannot be computed, with a reason worth showing on the run."""
 
 
-def severity(method: str | None, statistic, p_value, threshold) -> float | None:
+def severity(feature, p_value) -> float | None:
     """How far past its threshold a feature is, on one scale for every method: 1 = at the
-    threshold, above 1 = drifted. Distances: statistic / threshold; p-values:
+    threshold, above 1 = drifted. Calibrated preset: effect size / effect threshold, kept below
+    1 when the shift is not significant; distances: statistic / threshold; p-values:
     log(p) / log(threshold)."""
+    if feature.effect_size is not None and feature.effect_threshold:
+        value = feature.effect_size / feature.effect_threshold
+        if not feature.significant:
+            value = min(value, 0.99)
+        return max(0.0, min(value, MAX_SEVERITY))
+    method, statistic, threshold = feature.method, feature.statistic, feature.threshold
     if method is None or threshold is None or method not in METHODS:
         return None
     if METHODS[method].returns_p_value:
@@ -154,6 +161,10 @@ def _run_config(monitor: Monitor, features: list[str]) -> dict:
         "default_method_categorical": monitor.default_method_categorical,
         "drift_share": monitor.drift_share_threshold,
         "correction": monitor.correction,
+        "preset": monitor.preset,
+        "preset_overrides": monitor.preset_overrides,
+        "effect_threshold": monitor.effect_threshold,
+        "min_sample_size": monitor.min_sample_size,
     }
 
 
@@ -176,11 +187,16 @@ def _feature_rows(run: DriftRun, result) -> list[FeatureDrift]:
                 drifted=data["drifted"],
                 status=feature.status,
                 psi=data["psi"],
-                severity=severity(feature.method, data["statistic"], p_value, data["threshold"]),
+                severity=severity(feature, p_value),
                 n_current=data["n_current"],
                 n_current_null=data["n_current_null"],
                 n_current_unseen=data["n_current_unseen"],
                 message=feature.message or "",
+                preset=feature.preset,
+                effect_size=feature.effect_size,
+                effect_measure=feature.effect_measure or "",
+                effect_threshold=feature.effect_threshold,
+                significant=feature.significant,
                 reference_histogram=data["reference_histogram"],
                 current_histogram=data["current_histogram"],
             )

@@ -94,6 +94,35 @@ def test_monitor_input_is_strict(api_as, owner, version):
     assert response.status_code == 400 and response.json()["error"]["field"] == "drift_share"
 
 
+def test_a_monitor_is_calibrated_unless_told_otherwise(api_as, owner, version):
+    reference = ReferenceDatasetFactory(model_version=version)
+    client = api_as(owner)
+    body = {"model_version": version.pk, "reference": reference.pk}
+    created = client.post(reverse("api:monitor-list"), {**body, "name": "a"}, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["preset"] == "calibrated"
+    assert created.json()["effect_threshold"] == pytest.approx(0.1)
+    parity = client.post(
+        reverse("api:monitor-list"),
+        {**body, "name": "b", "preset": "evidently", "preset_overrides": {"c": "calibrated"}},
+        format="json",
+    )
+    assert parity.status_code == 201, parity.json()
+    assert parity.json()["preset_overrides"] == {"c": "calibrated"}
+    before = Monitor.objects.count()
+    for bad, field in (
+        ({"preset": "lenient"}, "preset"),
+        ({"preset_overrides": {"x": "lenient"}}, "preset_overrides"),
+        ({"effect_threshold": 1.5}, "effect_threshold"),
+        ({"min_sample_size": 0}, "min_sample_size"),
+    ):
+        refused = client.post(
+            reverse("api:monitor-list"), {**body, "name": "c", **bad}, format="json"
+        )
+        assert refused.status_code == 400 and refused.json()["error"]["field"] == field, bad
+    assert Monitor.objects.count() == before
+
+
 def test_run_now_and_backfill_are_accepted(api_as, owner, version):
     monitor = MonitorFactory(reference=ReferenceDatasetFactory(model_version=version))
     client = api_as(owner)

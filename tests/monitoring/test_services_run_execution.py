@@ -31,13 +31,25 @@ def test_a_run_compares_the_window_with_the_reference(monitor):
     features = {f.feature: f for f in run.features.all()}
     assert set(features) == {"x", "c", "score"}
     x = features["x"]
-    assert x.method == "ks" and x.p_value > 0.05 and not x.drifted and x.status == "ok"
+    assert x.preset == "calibrated" and x.method == "anderson_darling"
+    assert x.p_value > 0.05 and not x.drifted and x.status == "ok"
+    assert x.effect_measure and 0 <= x.effect_size < x.effect_threshold and x.significant is False
     assert len(x.reference_histogram["counts"]) == len(x.current_histogram["counts"])
     assert sum(x.current_histogram["counts"]) == 400
     assert features["c"].current_histogram["values"] == ["a", "b", "c"]
     assert AuditEvent.objects.filter(
         action="monitoring.drift_run.succeeded", target_id=str(run.pk)
     ).exists()
+
+
+def test_a_monitor_on_the_evidently_preset_runs_evidentlys_methods(monitor):
+    monitor.preset = "evidently"
+    monitor.save(update_fields=["preset"])
+    window_batch(monitor)
+    run = drift_run_execute(run_id=pending_run(monitor).pk)
+    x = run.features.get(feature="x")
+    assert x.preset == "evidently" and x.method == "ks" and x.effect_size is None
+    assert run.config["preset"] == "evidently"
 
 
 def test_shifted_data_is_flagged_as_drift(monitor):
@@ -109,10 +121,32 @@ def test_a_missing_batch_file_fails_the_run_with_the_reason(monitor):
     assert AuditEvent.objects.filter(action="monitoring.drift_run.failed").exists()
 
 
+def _feature(method, statistic, threshold, effect_size=None, effect_threshold=None, sig=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        method=method,
+        statistic=statistic,
+        threshold=threshold,
+        effect_size=effect_size,
+        effect_threshold=effect_threshold,
+        significant=sig,
+    )
+
+
 def test_severity_puts_every_method_on_one_scale():
-    assert severity("ks", 0.2, 0.05, 0.05) == pytest.approx(1.0)
-    assert severity("ks", 0.2, 0.0025, 0.05) == pytest.approx(2.0)
-    assert severity("ks", 0.01, 1.0, 0.05) == 0.0
-    assert severity("wasserstein", 0.3, None, 0.1) == pytest.approx(3.0)
-    assert severity("psi", 5.0, None, 0.1) == MAX_SEVERITY
-    assert severity(None, None, None, None) is None
+    assert severity(_feature("ks", 0.2, 0.05), 0.05) == pytest.approx(1.0)
+    assert severity(_feature("ks", 0.2, 0.05), 0.0025) == pytest.approx(2.0)
+    assert severity(_feature("ks", 0.01, 0.05), 1.0) == 0.0
+    assert severity(_feature("wasserstein", 0.3, 0.1), None) == pytest.approx(3.0)
+    assert severity(_feature("psi", 5.0, 0.1), None) == MAX_SEVERITY
+    assert severity(_feature(None, None, None), None) is None
+
+
+def test_calibrated_severity_reaches_one_only_when_drifted():
+    drifted = _feature("anderson", 9.0, 0.05, effect_size=0.3, effect_threshold=0.1, sig=True)
+    assert severity(drifted, 1e-6) == pytest.approx(3.0)
+    large_but_noise = _feature("anderson", 0.1, 0.05, effect_size=0.3, effect_threshold=0.1)
+    assert severity(large_but_noise, 0.4) < 1
+    small = _feature("anderson", 9.0, 0.05, effect_size=0.02, effect_threshold=0.1, sig=True)
+    assert severity(small, 1e-6) == pytest.approx(0.2)
