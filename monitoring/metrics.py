@@ -18,6 +18,7 @@ from monitoring.ingest.models import InferenceBatch
 from monitoring.ingest.services.buffer import buffered_bytes
 from monitoring.models import DriftRun, JobStatus, Monitor, ReferenceDataset
 from monitoring.selectors import with_latest_run
+from notifications.metrics import exposition_lines as notification_exposition_lines
 
 logger = logging.getLogger("monitoring")
 
@@ -175,6 +176,7 @@ def exposition(*, include_broker: bool = True) -> str:
         "mlops_portal_prediction_buffer_bytes", "gauge", "Single predictions not compacted yet."
     )
     out.sample("mlops_portal_prediction_buffer_bytes", buffered_bytes())
+    out.lines += notification_exposition_lines()
     if include_broker:
         _broker(out)
     return out.text()

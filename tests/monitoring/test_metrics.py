@@ -90,3 +90,23 @@ def test_scrape_cost_does_not_grow_with_batches(
     client = api_as(admin_user)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("metrics")).status_code == 200
+
+
+def test_failed_notification_deliveries_are_on_the_metrics_endpoint(
+    api_as, admin_user, monkeypatch
+):
+    from notifications import services as notifications
+    from notifications.models import Channel, Delivery
+
+    channel = Channel.objects.create(name="ops", kind="email", address="ops@example.com")
+    monkeypatch.setattr("notifications.dispatch.deliveries_send", lambda ids: None)
+    notifications.notify(
+        event_type="alert.firing", severity="info", subject="x", channels=[channel]
+    )
+    Delivery.objects.update(status="failed")
+    text = api_as(admin_user).get(reverse("metrics")).content.decode()
+    assert sample(text, "mlops_portal_notification_deliveries", status="failed") == 1
+    assert (
+        sample(text, "mlops_portal_notification_deliveries_failed", channel="ops", kind="email")
+        == 1
+    )
