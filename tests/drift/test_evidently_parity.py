@@ -5,6 +5,7 @@ Create it with ``python benchmarks/drift_engine.py --peer evidently --rows 1000`
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -15,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from drift import build_reference_profile, compute_drift, read_columns
+from drift import DriftConfig, build_reference_profile, compute_drift, read_columns
+from drift.cli import run_drift_check
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER_PYTHON = ROOT / "benchmarks" / ".venv-evidently" / "bin" / "python"
@@ -76,7 +78,9 @@ def test_methods_scores_and_verdicts_equal_evidentlys(tmp_path, seed, n_referenc
     evidently = json.loads(completed.stdout)
     types = {**dict.fromkeys(NUMERICAL, "numerical"), **dict.fromkeys(CATEGORICAL, "categorical")}
     profile = build_reference_profile(read_columns([reference_path], list(types)), types)
-    ours = compute_drift(profile, read_columns([current_path], list(types)))
+    current = read_columns([current_path], list(types))
+    ours = compute_drift(profile, current, DriftConfig(preset="evidently"))
+    assert compute_drift(profile, current).to_dict() == ours.to_dict()  # still the default
     for feature in ours.features:
         theirs = evidently["features"][feature.column]
         score = feature.p_value if feature.p_value is not None else feature.statistic
@@ -88,3 +92,13 @@ def test_methods_scores_and_verdicts_equal_evidentlys(tmp_path, seed, n_referenc
         assert score == pytest.approx(theirs["score"], rel=1e-9, abs=1e-12)
     assert ours.n_drifted == evidently["n_drifted"]
     assert ours.dataset_drift == evidently["dataset_drift"]
+    # and through the CI gate, whose default is the calibrated preset
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv = [str(reference_path), str(current_path), "--preset", "evidently", "--json"]
+    argv += ["--numerical", ",".join(NUMERICAL), "--categorical", ",".join(CATEGORICAL)]
+    code = run_drift_check(argv, stdout, stderr)
+    document = json.loads(stdout.getvalue())
+    assert code == (1 if evidently["dataset_drift"] else 0), stderr.getvalue()
+    for feature in document["features"]:
+        theirs = evidently["features"][feature["column"]]
+        assert (feature["method"], feature["drifted"]) == (theirs["method"], theirs["drifted"])
