@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework import generics
 from rest_framework.views import APIView
 
-from mlops_portal.api.base import PortalApiMixin
+from mlops_portal.api.base import PortalApi
 
 
 def _api_view_classes(patterns=None) -> set[type]:
@@ -28,7 +28,7 @@ def test_every_api_view_uses_the_portal_base_or_is_a_named_bypass():
     outside = sorted(
         cls.__qualname__
         for cls in classes
-        if not issubclass(cls, PortalApiMixin)
+        if not issubclass(cls, PortalApi)
         and not cls.__name__.startswith("Unsafe")
         and cls.__module__.split(".")[0] in {"registry", "monitoring", "governance", "mlops_portal"}
     )
@@ -38,17 +38,17 @@ def test_every_api_view_uses_the_portal_base_or_is_a_named_bypass():
 @pytest.mark.parametrize("hook", ["permission_classes", "authentication_classes"])
 def test_a_view_that_changes_its_access_rules_is_refused_when_defined(hook):
     with pytest.raises(TypeError, match=hook):
-        type("OpenDoorApi", (PortalApiMixin, generics.GenericAPIView), {hook: []})
+        type("OpenDoorApi", (PortalApi, generics.GenericAPIView), {hook: []})
 
 
 def test_a_view_that_overrides_get_permissions_is_refused_when_defined():
     with pytest.raises(TypeError, match="get_permissions"):
 
-        class OpenDoorApi(PortalApiMixin, generics.GenericAPIView):
+        class OpenDoorApi(PortalApi, generics.GenericAPIView):
             def get_permissions(self):
                 return []
 
 
 def test_a_named_bypass_may_set_its_own_rules():
-    bypass = type("UnsafeScrapeApi", (PortalApiMixin, APIView), {"permission_classes": []})
+    bypass = type("UnsafeScrapeApi", (PortalApi, APIView), {"permission_classes": []})
     assert bypass.permission_classes == []

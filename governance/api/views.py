@@ -13,7 +13,7 @@ from governance.api import serializers
 from governance.audit import AuditEvent
 from governance.filters import AuditEventFilter
 from governance.roles import Action, user_roles
-from mlops_portal.api.base import PortalApiMixin
+from mlops_portal.api.base import PortalApi
 
 
 @extend_schema_view(
@@ -22,7 +22,7 @@ from mlops_portal.api.base import PortalApiMixin
     verify=extend_schema(responses=serializers.ChainReportOutputSerializer),
 )
 class AuditEventApi(
-    PortalApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PortalApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The append-only audit trail (approvers, risk officers, admins)."""
 
@@ -58,7 +58,7 @@ class AuditEventApi(
     create=extend_schema(request=None, responses={201: serializers.TokenCreatedOutputSerializer}),
     destroy=extend_schema(responses={204: None}),
 )
-class ApiTokenApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class ApiTokenApi(PortalApi, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own API tokens: list, create (the token is shown once), revoke."""
 
     serializer_class = serializers.TokenOutputSerializer
@@ -84,7 +84,7 @@ class ApiTokenApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeApi(PortalApiMixin, APIView):
+class MeApi(PortalApi, APIView):
     """Who the caller is and which roles they hold."""
 
     required_actions = {"get": Action.TOKEN_MANAGE_OWN}

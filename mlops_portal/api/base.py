@@ -210,7 +210,7 @@ ACCESS_HOOKS = (
 )
 
 
-class PortalApiMixin:
+class PortalApi:
     """The first base of every API view: authenticated, role-checked (``required_actions``),
     the one error contract. A subclass cannot change who gets in: overriding an access hook is
     refused when the class is defined, unless the class is named ``Unsafe…`` (a deliberate,

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.roles import Action, may
-from mlops_portal.api.base import PortalApiMixin
+from mlops_portal.api.base import PortalApi
 from monitoring import metrics
 
 SCRAPE_TOKEN = "metrics-scrape-token"
@@ -66,7 +66,7 @@ class PrometheusRenderer(BaseRenderer):
 
 
 @extend_schema(exclude=True)  # an operations endpoint in Prometheus text, not part of API v1
-class UnsafeMetricsApi(PortalApiMixin, APIView):
+class UnsafeMetricsApi(PortalApi, APIView):
     """Prometheus metrics: ingested rows, drift runs by status and duration, queue lag.
 
     The API's one deliberate access bypass: a Prometheus scraper cannot log in, so it may also

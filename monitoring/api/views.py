@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from governance.roles import Action
 from mlops_portal.api.base import (
-    PortalApiMixin,
+    PortalApi,
     validated,
 )
 from monitoring import selectors
@@ -29,7 +29,7 @@ from monitoring.services import monitors, references, scheduling
 
 
 class VersionReferenceListUploadApi(
-    UploadApiMixin, VersionScopedMixin, PortalApiMixin, generics.GenericAPIView
+    UploadApiMixin, VersionScopedMixin, PortalApi, generics.GenericAPIView
 ):
     """A model version's reference datasets; POST uploads one (CSV or Parquet, multipart)."""
 
@@ -65,7 +65,7 @@ class VersionReferenceListUploadApi(
         )
 
 
-class ReferenceDetailApi(PortalApiMixin, generics.GenericAPIView):
+class ReferenceDetailApi(PortalApi, generics.GenericAPIView):
     """One reference dataset, with its profiling status and progress (poll this)."""
 
     queryset = ReferenceDataset.objects.none()  # for the schema; requests use the selectors
@@ -82,7 +82,7 @@ class ReferenceDetailApi(PortalApiMixin, generics.GenericAPIView):
 
 
 class ListRetrieveApi(
-    PortalApiMixin,
+    PortalApi,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

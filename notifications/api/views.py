@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from governance.roles import Action
 from mlops_portal.api.base import (
     FilterSetDocumentation,
-    PortalApiMixin,
+    PortalApi,
     StrictOrderingFilter,
     validated,
 )
@@ -44,7 +44,7 @@ def _pk(value) -> int:
     unread=extend_schema(responses=s.UnreadOutputSerializer),
     read=extend_schema(request=s.MarkReadInputSerializer, responses=s.MarkReadOutputSerializer),
 )
-class NotificationApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class NotificationApi(PortalApi, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own inbox, newest first."""
 
     queryset = InboxEntry.objects.none()  # for the schema; requests use get_queryset()
@@ -91,7 +91,7 @@ class NotificationApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericVie
     test=extend_schema(request=None, responses={202: s.DeliveryOutputSerializer}),
 )
 class ChannelApi(
-    PortalApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PortalApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Where notifications go (admins): email, Slack incoming webhooks, signed webhooks."""
 
@@ -157,7 +157,7 @@ class ChannelApi(
     ),
     destroy=extend_schema(responses={204: None}),
 )
-class SubscriptionApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class SubscriptionApi(PortalApi, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Who hears about which model from which severity on: your own subscriptions (admins:
     also the channels'). POST sets the one for that model (201 new, 200 changed)."""
 
@@ -203,7 +203,7 @@ class SubscriptionApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericVie
     list=extend_schema(responses=s.DeliveryOutputSerializer(many=True)),
     retrieve=extend_schema(responses=s.DeliveryOutputSerializer),
 )
-class DeliveryApi(PortalApiMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class DeliveryApi(PortalApi, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Every (notification, channel) delivery with its status, attempts, last status code and
     error (admins)."""
 

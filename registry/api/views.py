@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from governance.roles import Action
 from mlops_portal.api.base import (
-    PortalApiMixin,
+    PortalApi,
     validated,
 )
 from registry import selectors, services
@@ -56,7 +56,7 @@ class LineageMixin:
     ),
 )
 class ModelApi(
-    PortalApiMixin,
+    PortalApi,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -113,7 +113,7 @@ class ModelApi(
     ),
 )
 class ModelVersionApi(
-    PortalApiMixin,
+    PortalApi,
     LineageMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
@@ -177,7 +177,7 @@ class ModelVersionApi(
     ),
 )
 class DatasetVersionApi(
-    PortalApiMixin,
+    PortalApi,
     LineageMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.roles import Action
-from mlops_portal.api.base import FilterSetDocumentation, PortalApiMixin, validated
+from mlops_portal.api.base import FilterSetDocumentation, PortalApi, validated
 from monitoring.alerts import selectors, services
 from monitoring.alerts.api import serializers
 from monitoring.alerts.filters import AlertFilter, AlertRuleFilter, SilenceFilter
@@ -25,7 +25,7 @@ STATE_CHECKED = SIGNATURE_CHECKED
 
 
 class AlertsApiBase(
-    PortalApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PortalApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Rows by id; lists filtered by the selector (``filterset_class`` documented here)."""
 

@@ -15,7 +15,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from governance.roles import Action
-from mlops_portal.api.base import PortalApiMixin, validated
+from mlops_portal.api.base import PortalApi, validated
 from monitoring.ingest import selectors, storage
 from monitoring.ingest.api import serializers as s
 from monitoring.ingest.api.parsers import JSONBody, OrjsonBodyParser, UploadParser
@@ -92,7 +92,7 @@ class QualityBaselineMixin:
         return {"baseline": self.baseline_of(version)}
 
 
-class VersionIngestApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
+class VersionIngestApi(VersionScopedMixin, PortalApi, generics.GenericAPIView):
     """Stores what is posted for the version under the URL as a batch of ``kind``."""
 
     kind = None
@@ -234,7 +234,7 @@ class VersionLabelUploadApi(VersionFileIngestApi):
 # --- one batch, one prediction ---------------------------------------------------------------
 
 
-class BatchDetailApi(PortalApiMixin, generics.GenericAPIView):
+class BatchDetailApi(PortalApi, generics.GenericAPIView):
     """One stored batch with its data-quality summary."""
 
     queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
@@ -246,7 +246,7 @@ class BatchDetailApi(PortalApiMixin, generics.GenericAPIView):
         return Response(s.BatchOutputSerializer(selectors.batch_get(user=request.user, pk=pk)).data)
 
 
-class VersionPredictionApi(VersionScopedMixin, PortalApiMixin, generics.GenericAPIView):
+class VersionPredictionApi(VersionScopedMixin, PortalApi, generics.GenericAPIView):
     """POST one prediction (as a serving app would); buffered and stored within a minute."""
 
     queryset = InferenceBatch.objects.none()  # for the schema; requests use the selectors
