@@ -4,33 +4,15 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
-from drf_spectacular.utils import extend_schema_field
 
-from mlops_portal.api.base import StrictFilterSet, UtcIsoDateTimeFilter, search_filter
+from mlops_portal.api.base import (
+    IdFilter,
+    StrictFilterSet,
+    TrueFalseFilter,
+    UtcIsoDateTimeFilter,
+    search_filter,
+)
 from monitoring.models import Backfill, DriftRun, JobStatus, Monitor
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
-class IdFilter(django_filters.Filter):
-    """A row id: a whole number in the database's range (anything else is a 400, not a 500)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
-
-
-@extend_schema_field({"type": "string", "enum": ["true", "false"]})
-class TrueFalseFilter(django_filters.TypedChoiceFilter):
-    """``true`` or ``false`` only (django-filter's BooleanFilter quietly ignores other text)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("choices", (("true", "true"), ("false", "false")))
-        kwargs.setdefault("coerce", lambda value: value == "true")
-        super().__init__(*args, **kwargs)
 
 
 class MonitorFilter(StrictFilterSet):

@@ -9,32 +9,12 @@ Each task registers under its ``TaskName``, the name dispatch and the beat entri
 
 from __future__ import annotations
 
-from celery import shared_task
-from celery.contrib.django.task import DjangoTask
-from django.db import InterfaceError, OperationalError
-
+from mlops_portal.celery import portal_task
 from monitoring.alerts import evaluation as alert_evaluation
 from monitoring.dispatch import TaskName
 from monitoring.ingest.services import buffer, files
 from monitoring.selectors import quality_baseline
 from monitoring.services import jobs, performance, references, run_execution, scheduling
-
-
-def portal_task(name: TaskName, *, soft_time_limit: int = 1800, max_retries: int = 3):
-    return shared_task(
-        name=name.value,
-        base=DjangoTask,
-        acks_late=True,
-        reject_on_worker_lost=True,
-        ignore_result=True,
-        soft_time_limit=soft_time_limit,
-        time_limit=soft_time_limit + 60,
-        autoretry_for=(OperationalError, InterfaceError),
-        retry_backoff=True,
-        retry_backoff_max=300,
-        retry_jitter=True,
-        max_retries=max_retries,
-    )
 
 
 @portal_task(TaskName.REFERENCE_PROFILE_BUILD, soft_time_limit=3600)

@@ -9,28 +9,15 @@ on the row (attempts, next attempt time, a cap) and queued here with a countdown
 
 from __future__ import annotations
 
-from celery import shared_task
-from celery.contrib.django.task import DjangoTask
-from django.db import InterfaceError, OperationalError
-
+from mlops_portal.celery import portal_task
 from notifications import services
 from notifications.dispatch import TaskName, deliveries_send
 
 
 def notification_task(name: str, *, soft_time_limit: int):
-    return shared_task(
-        name=name,
-        base=DjangoTask,
-        acks_late=True,
-        reject_on_worker_lost=True,
-        ignore_result=True,
-        soft_time_limit=soft_time_limit,
-        time_limit=soft_time_limit + 30,
-        autoretry_for=(OperationalError, InterfaceError),
-        retry_backoff=True,
-        retry_backoff_max=60,
-        retry_jitter=True,
-        max_retries=3,
+    """Deliveries are short: a tighter hard limit and backoff than the portal's default."""
+    return portal_task(
+        name, soft_time_limit=soft_time_limit, hard_limit_margin=30, retry_backoff_max=60
     )
 
 

@@ -79,6 +79,28 @@ def search_filter(*fields: str) -> django_filters.CharFilter:
     return django_filters.CharFilter(method=search, label=f"Words to find in {', '.join(fields)}.")
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+class IdFilter(django_filters.Filter):
+    """A row id: a whole number in the database's range (anything else is a 400, not a 500)."""
+
+    field_class = django_forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})
+class TrueFalseFilter(django_filters.TypedChoiceFilter):
+    """``true`` or ``false`` only (django-filter's BooleanFilter quietly ignores other text)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", (("true", "true"), ("false", "false")))
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
 class _UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     def to_python(self, value):
         parsed = super().to_python(value)
