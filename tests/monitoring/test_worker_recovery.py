@@ -11,18 +11,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from mlops_portal.celery import app
 from monitoring import tasks
 from monitoring.models import DriftRun, JobStatus
 from monitoring.services import jobs
+from tests.celery_workers import stop, wait_until, worker_start
 from tests.monitoring.conftest import REAL_WORKER
 from tests.monitoring.factories import (
     InferenceBatchFactory,
@@ -39,59 +38,13 @@ pytestmark = [
     ),
 ]
 LEASE_SECONDS = 4
-DEADLINE_SECONDS = 120
-NOT_INHERITED = {"MIGRATE_DATABASE_URL", "PORTAL_AUDIT_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-
-
-def database_url() -> str:
-    """The test database, as the workers must reach it."""
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
 
 
 def start_worker(tmp_path, name: str, *, hold: bool) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED} | {
-        "DATABASE_URL": database_url(),
-        "PORTAL_DATA_ROOT": str(settings.DATA_ROOT),
-        "PORTAL_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
-        "DJANGO_SETTINGS_MODULE": "mlops_portal.settings",
-    }
+    env = {"PORTAL_JOB_LEASE_SECONDS": str(LEASE_SECONDS)}
     if hold:
         env["PORTAL_TEST_HOLD_DIR"] = str(tmp_path)
-    log = (tmp_path / f"{name}.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.monitoring.held_worker"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def wait_until(condition, what: str, *, workers=()):
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not (result := condition()):
-        for worker in workers:
-            assert worker.poll() is None, f"a worker exited ({worker.returncode}) before {what}"
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return result
-
-
-def stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=30)
+    return worker_start(tmp_path, name, module="tests.monitoring.held_worker", env=env)
 
 
 @pytest.fixture
