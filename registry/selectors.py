@@ -45,7 +45,9 @@ def version_get(*, user, model_name: str, number: int) -> ModelVersion:
 
 def version_get_by_id(*, user, pk: int) -> ModelVersion:
     return first_or_not_found(
-        version_list(user=user).filter(pk=pk), f"id: no model version {pk}.", field="id"
+        version_list(user=user).filter(pk=pk).order_by(),  # one row: no list ordering to join
+        f"id: no model version {pk}.",
+        field="id",
     )
 
 

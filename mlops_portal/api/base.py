@@ -44,8 +44,11 @@ class StrictFilterSet(django_filters.FilterSet):
 
     @classmethod
     def apply(cls, filters, queryset):
-        """``queryset`` narrowed by ``filters``; a bad value is a 400 naming its filter."""
-        filterset = cls(filters or {}, queryset)
+        """``queryset`` narrowed by ``filters``; a bad value is a 400 naming its filter. With no
+        filters there is nothing to check (and no form to build)."""
+        if not filters:
+            return queryset
+        filterset = cls(filters, queryset)
         if not filterset.is_valid():
             field, errors = next(iter(filterset.errors.items()))
             raise ValidationFailed(f"{field}: {errors[0]}", field=field)

@@ -148,7 +148,8 @@ class ModelVersionApi(
     def create(self, request):
         data = validated(serializers.VersionCreateInputSerializer, request.data)
         version = services.model_version_create(actor=request.user, **data)
-        return Response(self._output(version.pk), status=status.HTTP_201_CREATED)
+        output = serializers.VersionOutputSerializer(version)
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         version = self.get_object()
