@@ -227,6 +227,14 @@ RULES: dict[str, Rule] = {
         allowed=AUTHORS,
         ok=302,
     ),
+    "alert-rule-edit": Rule(kwargs={"pk": "{alert_rule}"}, allowed=AUTHORS),
+    "alert-rule-edit POST": Rule(
+        method="post",
+        kwargs={"pk": "{alert_rule}"},
+        body={"kind": "run_failed", "severity": "info", "repeat_interval_seconds": 0},
+        allowed=AUTHORS,
+        ok=302,
+    ),
     "alert-rule-delete": Rule(
         method="post", kwargs={"pk": "{alert_rule}"}, allowed=AUTHORS, ok=302
     ),

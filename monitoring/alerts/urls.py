@@ -10,5 +10,6 @@ urlpatterns = [
     path("alerts/<int:pk>/silence/", views.alert_silence, name="alert-silence"),
     path("silences/<int:pk>/expire/", views.silence_expire, name="silence-expire-page"),
     path("monitors/<int:pk>/alert-rules/", views.monitor_alert_rules, name="monitor-alert-rules"),
+    path("alert-rules/<int:pk>/edit/", views.alert_rule_edit, name="alert-rule-edit"),
     path("alert-rules/<int:pk>/delete/", views.alert_rule_delete, name="alert-rule-delete"),
 ]

@@ -161,7 +161,7 @@ def silence_expire(request, pk: int):
 
 
 def monitor_alert_rules(request, pk: int):
-    """A monitor's rules; its owners add rules here (and change them through the API)."""
+    """A monitor's rules; its owners add rules here and edit them on ``alert_rule_edit``."""
     monitor = monitoring_selectors.monitor_get(user=request.user, pk=pk)
     rules = selectors.alert_rule_list(user=request.user, filters={"monitor": pk})
     can_configure = may(request.user, Action.ALERT_RULE_CONFIGURE, monitor)
@@ -191,6 +191,32 @@ def monitor_alert_rules(request, pk: int):
             "can_configure": can_configure,
             "firing": selectors.firing_alerts(user=request.user, monitor=monitor),
         },
+    )
+
+
+def alert_rule_edit(request, pk: int):
+    """One rule's form, filled with what it is now; the update service validates and audits."""
+    rule = selectors.alert_rule_get(user=request.user, pk=pk)
+    require(request.user, Action.ALERT_RULE_CONFIGURE, rule)
+    initial = {field: getattr(rule, field) for field in AlertRuleForm.base_fields}
+    initial["channels"] = [channel.pk for channel in rule.channels.all()]
+    form = AlertRuleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["channels"] = list(data["channels"])
+        try:
+            services.alert_rule_update(actor=request.user, rule=rule, **data)
+        except PortalError as error:
+            if error.status == 403:
+                raise
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Alert rule saved.")
+            return redirect("monitor-alert-rules", pk=rule.monitor_id)
+    return render(
+        request,
+        "monitoring/alerts/rule_form.html",
+        {"form": form, "rule": rule, "monitor": rule.monitor},
     )
 
 

@@ -90,3 +90,36 @@ def test_owners_add_rules_on_the_monitors_rules_page(web_as, owner, monitor):
     assert (
         "feature x drifted" in client.get(f"/monitors/{monitor.pk}/alert-rules/").content.decode()
     )
+
+
+def test_owners_edit_a_rule_on_its_page(web_as, owner, viewer, monitor):
+    from governance.audit import AuditEvent
+    from tests.monitoring.alerts.factories import AlertRuleFactory
+
+    rule = AlertRuleFactory(monitor=monitor, kind="drift_share_above", threshold=0.3)
+    client = web_as(owner)
+    assert (
+        f"/alert-rules/{rule.pk}/edit/"
+        in client.get(f"/monitors/{monitor.pk}/alert-rules/").content.decode()
+    )
+    page = client.get(f"/alert-rules/{rule.pk}/edit/")
+    assert page.status_code == 200
+    assert page.context["form"]["threshold"].value() == 0.3  # prefilled
+    fields = {"kind": "drift_share_above", "severity": "critical", "repeat_interval_seconds": 60}
+    refused = client.post(f"/alert-rules/{rule.pk}/edit/", {**fields, "threshold": 1})
+    assert refused.status_code == 200
+    assert "1 is out of range" in refused.context["form"].errors["threshold"][0]
+    saved = client.post(f"/alert-rules/{rule.pk}/edit/", {**fields, "threshold": 0.5})
+    assert saved.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.threshold, rule.severity, rule.repeat_interval_seconds) == (0.5, "critical", 60)
+    event = AuditEvent.objects.get(action="monitoring.alert_rule.updated")
+    assert event.changes["threshold"] == {"before": 0.3, "after": 0.5}
+
+    client.force_login(viewer)
+    assert "/edit/" not in client.get(f"/monitors/{monitor.pk}/alert-rules/").content.decode()
+    assert client.get(f"/alert-rules/{rule.pk}/edit/").status_code == 403
+    assert (
+        client.post(f"/alert-rules/{rule.pk}/edit/", {**fields, "threshold": 0.1}).status_code
+        == 403
+    )
