@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from monitoring.alerts.models import Alert, AlertRule, Silence
-from notifications.models import Channel, InboxEntry, Notification
+from notifications.models import Channel, Delivery, InboxEntry, Notification
 from notifications.services import notify
 
 EVENT_FIRING = "alert.firing"
@@ -106,14 +106,20 @@ def send_firing(alert: Alert, rule: AlertRule, *, reminder: bool = False) -> Not
 
 
 def send_follow_up(alert: Alert, rule: AlertRule, event_type: str) -> Notification | None:
-    """Acknowledged / resolved: to whoever the firing notification reached (its inbox entries
-    and its channels), nobody else; nothing when it was never sent (fired under a silence)."""
+    """Acknowledged / resolved: to whoever the firing notification reached (its inbox entries,
+    its channels and the users it emailed), nobody else; nothing when it was never sent (fired
+    under a silence)."""
     if alert.notification_id is None:
         return None
     users = InboxEntry.objects.filter(notification_id=alert.notification_id).values_list(
         "user_id", flat=True
     )
     recipients = list(get_user_model().objects.filter(pk__in=list(users)))
+    emailed = set(
+        Delivery.objects.filter(
+            notification_id=alert.notification_id, recipient__isnull=False
+        ).values_list("recipient_id", flat=True)
+    )
     channels = list(
         Channel.objects.filter(deliveries__notification_id=alert.notification_id).distinct()
     )
@@ -127,6 +133,7 @@ def send_follow_up(alert: Alert, rule: AlertRule, event_type: str) -> Notificati
         payload=payload(alert, rule),
         recipients=recipients,
         channels=channels,
+        email_recipients=[user for user in recipients if user.pk in emailed],
         include_subscribers=False,
         dedupe_key=f"alert:{alert.pk}:{event_type.split('.')[1]}",
     )

@@ -43,6 +43,7 @@ def notify(
     payload: dict | None = None,
     recipients: Iterable | None = None,
     channels: Iterable[Channel] | None = None,
+    email_recipients: Iterable | None = None,
     include_subscribers: bool = True,
     dedupe_key: str | None = None,
 ) -> Notification:
@@ -63,6 +64,8 @@ def notify(
     - ``recipients``: users who get an inbox entry whatever their subscriptions.
     - ``channels``: channels that get a delivery whatever their subscriptions (disabled channels
       are skipped).
+    - ``email_recipients``: users who get an inbox entry and an email (to their own address)
+      whatever their subscriptions, e.g. those a follow-up's first message reached by email.
     - ``include_subscribers``: ``False`` for a message to the explicit audience only (e.g. the
       approvers of one promotion request).
     - ``dedupe_key``: at most one notification per key, ever; calling again with the same key
@@ -88,6 +91,8 @@ def notify(
         raise ValidationFailed("model: must be a RegisteredModel or None.", field="model")
     recipient_ids = {user.pk for user in recipients or ()}
     channel_ids = {channel.pk for channel in channels or ()}
+    email_ids = {user.pk for user in email_recipients or ()}
+    recipient_ids |= email_ids
 
     with transaction.atomic():
         if dedupe_key is not None:
@@ -117,11 +122,10 @@ def notify(
                     raise
                 return existing  # the same key, notified concurrently
 
-        email_ids: set[int] = set()
         if include_subscribers:
-            subscribed_users, email_ids, subscribed_channels = _audience(model, severity)
+            subscribed_users, subscribed_emails, subscribed_channels = _audience(model, severity)
             recipient_ids |= _model_readers(subscribed_users)
-            email_ids &= recipient_ids
+            email_ids |= subscribed_emails & recipient_ids
             channel_ids |= subscribed_channels
         users = list(
             get_user_model()

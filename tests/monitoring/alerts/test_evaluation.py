@@ -266,3 +266,25 @@ def test_rule_evaluation_costs_the_same_queries_for_3_or_12_rules(
     many = steady_state_queries(12, MonitorFactory())
     assert few == many
     assert many <= 12
+
+
+def test_the_resolved_email_reaches_whoever_got_the_firing_by_email(
+    rule, finished_run, owner, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from notifications import services as notifications
+
+    notifications.subscription_set(
+        actor=owner, model=rule.monitor.model_version.model, min_severity="warning", email=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate(finished_run(drifted=True))
+    firing = [message for message in mail.outbox if owner.email in message.to]
+    assert len(firing) == 1 and "[FIRING]" in firing[0].subject
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate(finished_run(drifted=False))
+    resolved = [message for message in mail.outbox if owner.email in message.to]
+    assert len(resolved) == 1 and "[RESOLVED]" in resolved[0].subject
+    assert resolved[0].to == firing[0].to
