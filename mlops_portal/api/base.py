@@ -135,6 +135,7 @@ class StrictSlugRelatedField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A reference by id: a JSON integer ("5" is refused like any other wrong type)."""
 

@@ -233,7 +233,9 @@ class DatasetCreateInputSerializer(StrictInputSerializer):
     sha256 = StrictCharField(
         required=False, allow_blank=True, max_length=64, validators=[sha256_validator]
     )
-    row_count = StrictIntegerField(required=False, allow_null=True, min_value=0)
+    row_count = StrictIntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**63 - 1
+    )
     schema = ColumnInputSerializer(many=True, required=False)
     description = StrictCharField(
         required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
@@ -247,7 +249,9 @@ class DatasetUpdateInputSerializer(StrictInputSerializer):
     sha256 = StrictCharField(
         required=False, allow_blank=True, max_length=64, validators=[sha256_validator]
     )
-    row_count = StrictIntegerField(required=False, allow_null=True, min_value=0)
+    row_count = StrictIntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**63 - 1
+    )
     schema = ColumnInputSerializer(many=True, required=False)
     description = StrictCharField(
         required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH
