@@ -1,6 +1,8 @@
 """A model's version count and Production version, as lists show them, follow every change
 made through the services."""
 
+import os
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -48,6 +50,10 @@ def test_a_refused_promotion_leaves_the_figures(api_as, admin_user, data_scienti
     assert _listed(api, "fraud") == (2, 1)
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("MIGRATE_DATABASE_URL")),
+    reason="migrations run as the schema owner; the portal's own role may not alter tables",
+)
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_the_figures_of_existing_models():
     model = RegisteredModelFactory(name="legacy")
