@@ -17,9 +17,7 @@ from rest_framework.response import Response
 
 from governance.roles import Action
 from mlops_portal.api.base import (
-    FilterSetDocumentation,
     PortalApi,
-    StrictOrderingFilter,
     validated,
 )
 from notifications import selectors, services
@@ -50,7 +48,6 @@ class NotificationApi(PortalApi, mixins.ListModelMixin, viewsets.GenericViewSet)
     queryset = InboxEntry.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = s.NotificationOutputSerializer
     filterset_class = InboxFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["created_at"]
     required_actions = {
         "list": Action.NOTIFICATION_INBOX_OWN,
@@ -99,7 +96,6 @@ class ChannelApi(
     serializer_class = s.ChannelOutputSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = ChannelFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["name", "created_at"]
     required_actions = {
         "list": Action.NOTIFICATION_CHANNEL_MANAGE,
@@ -211,7 +207,6 @@ class DeliveryApi(PortalApi, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.DeliveryOutputSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = DeliveryFilter
-    filter_backends = [FilterSetDocumentation, StrictOrderingFilter]
     ordering_fields = ["created_at", "updated_at", "status"]
     required_actions = {
         "list": Action.NOTIFICATION_DELIVERY_VIEW,
