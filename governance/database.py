@@ -17,46 +17,10 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 AUDIT_TABLE = "governance_auditevent"
 
-SQLITE_TRIGGERS = (
-    f"""CREATE TRIGGER IF NOT EXISTS {AUDIT_TABLE}_no_update BEFORE UPDATE ON {AUDIT_TABLE}
-    BEGIN SELECT RAISE(ABORT, '{AUDIT_TABLE} is append-only: UPDATE refused'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS {AUDIT_TABLE}_no_delete BEFORE DELETE ON {AUDIT_TABLE}
-    BEGIN SELECT RAISE(ABORT, '{AUDIT_TABLE} is append-only: DELETE refused'); END""",
-)
-SQLITE_TRIGGER_NAMES = (f"{AUDIT_TABLE}_no_update", f"{AUDIT_TABLE}_no_delete")
-
-# The row trigger (UPDATE, DELETE) and its function come from migration 0002; TRUNCATE fires no
-# row trigger, so it gets a statement trigger of its own.
-POSTGRES_TRUNCATE_TRIGGER = (
-    f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_no_truncate ON {AUDIT_TABLE}",
-    f"""CREATE TRIGGER {AUDIT_TABLE}_no_truncate BEFORE TRUNCATE ON {AUDIT_TABLE}
-    FOR EACH STATEMENT EXECUTE FUNCTION {AUDIT_TABLE}_append_only()""",
-)
-
 
 def _audit_table_exists(connection) -> bool:
     with connection.cursor() as cursor:
         return AUDIT_TABLE in connection.introspection.table_names(cursor)
-
-
-def append_only_triggers_install(connection) -> None:
-    """Triggers that refuse changing or removing audit events, for every database user."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for statement in SQLITE_TRIGGERS:
-                cursor.execute(statement)
-        elif connection.vendor == "postgresql":
-            for statement in POSTGRES_TRUNCATE_TRIGGER:
-                cursor.execute(statement)
-
-
-def append_only_triggers_remove(connection) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for name in SQLITE_TRIGGER_NAMES:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        elif connection.vendor == "postgresql":
-            cursor.execute(f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_no_truncate ON {AUDIT_TABLE}")
 
 
 @contextmanager
@@ -76,11 +40,22 @@ def append_only_triggers_lifted(connection):
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER TABLE {AUDIT_TABLE} ENABLE TRIGGER USER")
         return
-    append_only_triggers_remove(connection)
+    # SQLite cannot disable a trigger: drop the table's triggers and re-create them from the
+    # definitions the migrations stored (sqlite_master keeps each one's CREATE statement).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+            [AUDIT_TABLE],
+        )
+        triggers = cursor.fetchall()
+        for name, _definition in triggers:
+            cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
     try:
         yield
     finally:
-        append_only_triggers_install(connection)
+        with connection.cursor() as cursor:
+            for _name, definition in triggers:
+                cursor.execute(definition)
 
 
 def schema_owner_settings() -> dict | None:

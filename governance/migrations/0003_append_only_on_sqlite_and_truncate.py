@@ -4,15 +4,37 @@ running portal should not be the owner: see MIGRATE_DATABASE_URL in docs/operati
 
 from django.db import migrations
 
-from governance import database
+TABLE = "governance_auditevent"
+
+SQLITE_TRIGGERS = (
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
+    BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only: UPDATE refused'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
+    BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only: DELETE refused'); END""",
+)
+SQLITE_DROP = (f"DROP TRIGGER IF EXISTS {TABLE}_no_update", f"DROP TRIGGER IF EXISTS {TABLE}_no_delete")
+
+# The row trigger (UPDATE, DELETE) and its function come from migration 0002; TRUNCATE fires no
+# row trigger, so it gets a statement trigger of its own.
+POSTGRES_TRIGGER = (
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+    f"""CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
+    FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only()""",
+)
+POSTGRES_DROP = (f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",)
+
+
+def _run(schema_editor, statements: dict) -> None:
+    for statement in statements.get(schema_editor.connection.vendor, ()):
+        schema_editor.execute(statement, params=None)
 
 
 def install(apps, schema_editor):
-    database.append_only_triggers_install(schema_editor.connection)
+    _run(schema_editor, {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRES_TRIGGER})
 
 
 def remove(apps, schema_editor):
-    database.append_only_triggers_remove(schema_editor.connection)
+    _run(schema_editor, {"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP})
 
 
 class Migration(migrations.Migration):
